@@ -1,0 +1,1 @@
+// The CLI library; see README.md in this folder.

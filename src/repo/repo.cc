@@ -1,0 +1,1 @@
+// The repository layer; see README.md in this folder.

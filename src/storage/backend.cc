@@ -1,0 +1,23 @@
+#include "storage/backend.h"
+
+namespace cairn::storage {
+
+Status ValidateKey(std::string_view key) {
+  auto bad = [&](std::string_view why) {
+    return InvalidArgumentError("invalid object key '" + std::string(key) + "': " + std::string(why));
+  };
+  if (key.empty()) return bad("empty");
+  if (key.front() == '/') return bad("starts with '/'");
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view seg = key.substr(start, end - start);
+    if (seg.empty()) return bad("empty path segment");
+    if (seg == "." || seg == "..") return bad("'.' or '..' segment");
+    start = end + 1;
+  }
+  return Status::OK();
+}
+
+}  // namespace cairn::storage

@@ -1,0 +1,75 @@
+// Backend: where a repository's objects live (a local directory, S3, ...).
+//
+// Keys are relative '/'-separated paths ("packs/3f/3f2a…", "config"); no
+// leading '/', no "." or ".." segments, no empty segments. Objects are
+// immutable in practice: cairn writes a key once (config and locks aside).
+//
+// Every call is safe to retry. Put is atomic: a reader sees the whole old
+// object or the whole new one, never a part; once Put returns OK the object
+// is durable (survives a crash of the process and of the machine).
+// Remove of a missing key is OK. Anything a backend cannot promise (atomic
+// create-if-absent, listing right after writing) is handled above it, in
+// repo/.
+//
+// Thread-safety: every method may be called from many threads at once.
+// Wrappers (fault injection, retry, rate limits) implement Backend around
+// another Backend.
+#ifndef CAIRN_STORAGE_BACKEND_H_
+#define CAIRN_STORAGE_BACKEND_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.h"
+#include "core/status.h"
+
+namespace cairn::storage {
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+  std::chrono::system_clock::time_point modified;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Stores `data` under `key`, replacing any object there.
+  virtual Status Put(std::string_view key, ByteSpan data) = 0;
+
+  // The whole object. kNotFound if absent.
+  virtual Result<Buffer> Get(std::string_view key) = 0;
+
+  // Bytes [offset, offset+length) of the object. Returns fewer bytes only
+  // when the object ends first (the caller decides whether that is
+  // corruption). kNotFound if absent.
+  virtual Result<Buffer> GetRange(std::string_view key, uint64_t offset,
+                                  uint64_t length) = 0;
+
+  // kNotFound if absent.
+  virtual Result<ObjectInfo> Stat(std::string_view key) = 0;
+
+  // Calls `fn` once for every object whose key starts with `prefix`, in no
+  // particular order. Stops and returns fn's first non-OK Status.
+  virtual Status List(std::string_view prefix,
+                      const std::function<Status(const ObjectInfo&)>& fn) = 0;
+
+  // Removes `key`; OK if it was already absent.
+  virtual Status Remove(std::string_view key) = 0;
+
+  // Where this backend points, for messages: "/srv/backup", "s3://b/p".
+  virtual std::string Describe() const = 0;
+};
+
+// REQUIRES nothing; returns kInvalidArgument naming the key if it is not a
+// valid relative key (see above).
+Status ValidateKey(std::string_view key);
+
+}  // namespace cairn::storage
+
+#endif  // CAIRN_STORAGE_BACKEND_H_
