@@ -1,1 +1,0 @@
-// The repository layer; see README.md in this folder.
