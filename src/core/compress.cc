@@ -1,11 +1,10 @@
 #include "core/compress.h"
 
+#include <fmt/format.h>
 #include <zstd.h>
 
 #include <cstdlib>
 #include <memory>
-
-#include <fmt/format.h>
 
 namespace cairn {
 
@@ -33,8 +32,8 @@ ZSTD_DCtx* ThreadDCtx() {
 void ZstdCompressTo(ByteSpan in, int level, Buffer& out) {
   const size_t old_size = out.size();
   out.resize(old_size + ZSTD_compressBound(in.size()));
-  size_t n = ZSTD_compressCCtx(ThreadCCtx(), out.data() + old_size,
-                               out.size() - old_size, in.data(), in.size(), level);
+  size_t n = ZSTD_compressCCtx(ThreadCCtx(), out.data() + old_size, out.size() - old_size,
+                               in.data(), in.size(), level);
   if (ZSTD_isError(n)) {
     // Only possible on allocation failure or a bug: the bound always fits.
     fmt::print(stderr, "cairn: zstd compression failed: {}\n", ZSTD_getErrorName(n));
@@ -47,23 +46,23 @@ Result<Buffer> ZstdDecompress(ByteSpan in, size_t expected_size) {
   unsigned long long frame_size = ZSTD_getFrameContentSize(in.data(), in.size());
   if (frame_size == ZSTD_CONTENTSIZE_ERROR) {
     return CorruptionError(
-        fmt::format("zstd: not a valid frame ({} bytes, expected {} bytes decompressed)",
-                    in.size(), expected_size));
+        fmt::format("zstd: not a valid frame ({} bytes, expected {} bytes decompressed)", in.size(),
+                    expected_size));
   }
   if (frame_size != ZSTD_CONTENTSIZE_UNKNOWN && frame_size != expected_size) {
-    return CorruptionError(fmt::format(
-        "zstd: frame declares {} bytes, expected {}", frame_size, expected_size));
+    return CorruptionError(
+        fmt::format("zstd: frame declares {} bytes, expected {}", frame_size, expected_size));
   }
   Buffer out(expected_size);
   size_t n = ZSTD_decompressDCtx(ThreadDCtx(), out.data(), out.size(), in.data(), in.size());
   if (ZSTD_isError(n)) {
-    return CorruptionError(fmt::format(
-        "zstd: {} (frame of {} bytes, expected {} bytes decompressed)",
-        ZSTD_getErrorName(n), in.size(), expected_size));
+    return CorruptionError(
+        fmt::format("zstd: {} (frame of {} bytes, expected {} bytes decompressed)",
+                    ZSTD_getErrorName(n), in.size(), expected_size));
   }
   if (n != expected_size) {
-    return CorruptionError(fmt::format(
-        "zstd: frame decompressed to {} bytes, expected {}", n, expected_size));
+    return CorruptionError(
+        fmt::format("zstd: frame decompressed to {} bytes, expected {}", n, expected_size));
   }
   return out;
 }

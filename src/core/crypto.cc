@@ -1,5 +1,6 @@
 #include "core/crypto.h"
 
+#include <fmt/format.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
@@ -10,8 +11,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace cairn {
 
@@ -134,22 +133,21 @@ Result<Buffer> Scrypt(std::string_view passphrase, ByteSpan salt, const ScryptPa
                       size_t out_len) {
   const uint64_t n = params.n, r = params.r, p = params.p;
   if (n < 2 || (n & (n - 1)) != 0 || r == 0 || p == 0 || out_len == 0) {
-    return InvalidArgumentError(fmt::format(
-        "scrypt: bad parameters N={} r={} p={} length={}", n, r, p, out_len));
+    return InvalidArgumentError(
+        fmt::format("scrypt: bad parameters N={} r={} p={} length={}", n, r, p, out_len));
   }
   // Memory OpenSSL needs is about 128*r*(N+p) bytes; allow that plus slack.
   constexpr uint64_t kMaxMem = uint64_t{1} << 40;
-  if (r * p >= (uint64_t{1} << 30) || n > kMaxMem / 128 / r ||
-      128 * r * (n + p) > kMaxMem) {
+  if (r * p >= (uint64_t{1} << 30) || n > kMaxMem / 128 / r || 128 * r * (n + p) > kMaxMem) {
     return InvalidArgumentError(
         fmt::format("scrypt: parameters too large N={} r={} p={}", n, r, p));
   }
   const uint64_t maxmem = 128 * r * (n + p) + (uint64_t{64} << 20);
   Buffer out(out_len);
-  if (EVP_PBE_scrypt(passphrase.data(), passphrase.size(), U8(salt.data()), salt.size(), n, r,
-                     p, maxmem, U8(out.data()), out.size()) != 1) {
-    return InvalidArgumentError(fmt::format(
-        "scrypt: OpenSSL rejected N={} r={} p={} length={}", n, r, p, out_len));
+  if (EVP_PBE_scrypt(passphrase.data(), passphrase.size(), U8(salt.data()), salt.size(), n, r, p,
+                     maxmem, U8(out.data()), out.size()) != 1) {
+    return InvalidArgumentError(
+        fmt::format("scrypt: OpenSSL rejected N={} r={} p={} length={}", n, r, p, out_len));
   }
   return out;
 }
@@ -158,8 +156,7 @@ Result<Buffer> Scrypt(std::string_view passphrase, ByteSpan salt, const ScryptPa
 
 Aead::Aead(ByteSpan key) {
   if (key.size() != kKeySize) {
-    std::fprintf(stderr, "cairn: fatal: Aead key of %zu bytes (want %zu)\n", key.size(),
-                 kKeySize);
+    std::fprintf(stderr, "cairn: fatal: Aead key of %zu bytes (want %zu)\n", key.size(), kKeySize);
     std::abort();
   }
   std::memcpy(key_.data(), key.data(), kKeySize);
@@ -198,9 +195,9 @@ Buffer Aead::Seal(ByteSpan plaintext, ByteSpan aad) const {
 
 Result<Buffer> Aead::Open(ByteSpan sealed, ByteSpan aad) const {
   if (sealed.size() < kOverhead) {
-    return CorruptionError(fmt::format(
-        "authentication failed: sealed message of {} bytes is shorter than {}", sealed.size(),
-        kOverhead));
+    return CorruptionError(
+        fmt::format("authentication failed: sealed message of {} bytes is shorter than {}",
+                    sealed.size(), kOverhead));
   }
   const size_t ct_size = sealed.size() - kOverhead;
   if (ct_size > static_cast<size_t>(std::numeric_limits<int>::max())) {

@@ -8,8 +8,7 @@ namespace cairn {
 namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
-constexpr char kBase64Chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kBase64Chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -98,8 +97,7 @@ Result<Buffer> Base64Decode(std::string_view text) {
       if (k < digits) {
         d = kBase64Table[static_cast<unsigned char>(text[i + k])];
         if (d < 0) {
-          return InvalidArgumentError("base64: bad character at offset " +
-                                      std::to_string(i + k));
+          return InvalidArgumentError("base64: bad character at offset " + std::to_string(i + k));
         }
       }
       v = (v << 6) | uint32_t(d);

@@ -1,12 +1,11 @@
 #include "core/units.h"
 
+#include <fmt/format.h>
 #include <time.h>
 
 #include <cctype>
 #include <cstdio>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace cairn {
 
@@ -84,8 +83,8 @@ std::string FormatBytes(uint64_t bytes) {
 
 Result<seconds> ParseDuration(std::string_view text) {
   auto bad = [&] {
-    return InvalidArgumentError(fmt::format(
-        "invalid duration \"{}\": expected e.g. 30s, 5m, 1h30m, 7d, 2w or 0", text));
+    return InvalidArgumentError(
+        fmt::format("invalid duration \"{}\": expected e.g. 30s, 5m, 1h30m, 7d, 2w or 0", text));
   };
   if (text == "0") return seconds(0);
   std::string_view rest = text;
@@ -96,12 +95,23 @@ Result<seconds> ParseDuration(std::string_view text) {
     if (!ConsumeUint(rest, n) || rest.empty()) return bad();
     uint64_t unit = 0;
     switch (rest[0]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      case 'w': unit = 7 * 86400; break;
-      default: return bad();
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'w':
+        unit = 7 * 86400;
+        break;
+      default:
+        return bad();
     }
     rest.remove_prefix(1);
     if (MulOverflows(n, unit) || total + n * unit < total ||
@@ -114,12 +124,11 @@ Result<seconds> ParseDuration(std::string_view text) {
 }
 
 std::string FormatTimeUtc(std::chrono::system_clock::time_point t) {
-  time_t secs = std::chrono::system_clock::to_time_t(
-      std::chrono::floor<seconds>(t));
+  time_t secs = std::chrono::system_clock::to_time_t(std::chrono::floor<seconds>(t));
   struct tm tm {};
   gmtime_r(&secs, &tm);
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 Result<std::chrono::system_clock::time_point> ParseTimeUtc(std::string_view text) {
@@ -132,7 +141,7 @@ Result<std::chrono::system_clock::time_point> ParseTimeUtc(std::string_view text
   if (text.size() < kPattern.size() + 1) return bad();
   for (size_t i = 0; i < kPattern.size(); ++i) {
     char c = text[i];
-    bool ok = kPattern[i] == 'd' ? (c >= '0' && c <= '9')
+    bool ok = kPattern[i] == 'd'   ? (c >= '0' && c <= '9')
               : kPattern[i] == 'T' ? (c == 'T' || c == 't')
                                    : c == kPattern[i];
     if (!ok) return bad();
