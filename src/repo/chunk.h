@@ -13,6 +13,7 @@ namespace cairn::repo {
 inline constexpr int kDefaultCompressionLevel = 1;
 
 // Builds the blob for `plaintext`: flag byte + (zstd frame or raw), sealed.
+// Stores raw when zstd saves less than 1/32, or when compression_level <= 0.
 Buffer EncodeChunk(const RepoCipher& cipher, ByteSpan plaintext,
                    int compression_level = kDefaultCompressionLevel);
 

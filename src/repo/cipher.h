@@ -1,6 +1,7 @@
 // RepoCipher: a repository's master key in use — chunk ids, Seal and Open
 // (docs/format.md "Sealing", "Chunks"). An unencrypted repository's cipher
-// uses plain SHA-256 ids and Seal(P) = P.
+// uses plain SHA-256 ids and Seal(P) = P | SHA-256(P), so Open detects a
+// changed byte in either mode.
 //
 // Thread-safe: immutable after construction.
 #ifndef CAIRN_REPO_CIPHER_H_
@@ -31,10 +32,12 @@ class RepoCipher {
   ChunkId ComputeChunkId(ByteSpan plaintext) const;
   void SealTo(ByteSpan plaintext, Buffer& out) const;
   Buffer Seal(ByteSpan plaintext) const;
-  // kCorruption when authentication fails.
+  // kCorruption when authentication fails (or, unencrypted, the checksum
+  // does not match).
   Result<Buffer> Open(ByteSpan sealed) const;
-  // Bytes Seal adds.
-  size_t overhead() const { return encrypted() ? Aead::kOverhead : 0; }
+  // Bytes Seal adds: AES-GCM nonce + tag, or the SHA-256 checksum.
+  static constexpr size_t kChecksumSize = 32;
+  size_t overhead() const { return encrypted() ? Aead::kOverhead : kChecksumSize; }
   // The key, for wrapping into key files. REQUIRES: encrypted().
   const MasterKey& master_key() const { return key_; }
 

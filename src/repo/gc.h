@@ -10,10 +10,13 @@
 
 #include <chrono>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/status.h"
+#include "repo/index.h"
 #include "repo/repository.h"
+#include "storage/backend.h"
 
 namespace cairn::repo {
 
@@ -29,6 +32,9 @@ struct GcPlan {
   std::vector<PackId> kept_young;    // unused data but younger than grace
   std::vector<std::string> unindexed;  // pack keys no index names (kept if young)
   std::vector<std::string> remove_unindexed;  // unindexed and old: removed
+  // Indexed packs absent from storage. Unused ones are dropped from the new
+  // index; used ones stay in it (data already lost; `repo check` names them).
+  std::vector<PackId> missing;
   uint64_t chunks_used = 0;
   uint64_t chunks_unused = 0;
   uint64_t bytes_freed = 0;          // expected after execution
@@ -43,7 +49,34 @@ struct GcResult {
   double seconds = 0;
 };
 
-// Takes an exclusive lock, plans, and unless dry_run executes.
+// What PlanGc looks at; gathered by CollectGarbage under the exclusive lock.
+struct GcInputs {
+  std::vector<IndexedPack> packs;  // every pack the index names
+  std::unordered_set<ChunkId, DigestIdHash> used;  // chunks some manifest names
+  std::vector<storage::ObjectInfo> listing;  // objects under packs/
+  std::chrono::system_clock::time_point now;
+};
+
+// Pure: decides what to remove and repack. Per indexed pack present in the
+// listing: no used chunk → remove; used blob bytes below repack_below of all
+// its blob bytes → repack; otherwise kept. A pack whose listed modified time
+// is less than `grace` before `now` (or in the future) is never removed nor
+// repacked (kept_young). Listed keys no index names that parse as pack keys
+// are `unindexed`; the old ones are also in `remove_unindexed`. Keys under
+// packs/ that are not pack keys are left alone. Every list is sorted.
+GcPlan PlanGc(const GcInputs& inputs, const GcOptions& options);
+
+// Takes an exclusive lock ("repo gc"), loads the index and every manifest,
+// plans, and unless dry_run executes: repack (each copied blob verified with
+// DecodeChunk first) → one consolidated index superseding every index object
+// read → remove those index objects → remove packs.
+// Refuses, changing nothing: kFailedPrecondition if an index object is
+// damaged or a manifest names a chunk no index lists ("run `cairn repo
+// rebuild-index` first"); kCorruption naming the manifest if any manifest
+// cannot be read (its chunks would be collected). A chunk that fails
+// verification while repacking aborts before anything is removed.
+// GcResult::bytes_freed = bytes of packs removed − bytes of packs written.
+// After execution repo.index() is reloaded.
 Result<GcResult> CollectGarbage(Repository& repo, const GcOptions& options);
 
 }  // namespace cairn::repo

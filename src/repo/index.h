@@ -48,7 +48,11 @@ Result<IndexObject> DecodeIndexObject(const RepoCipher& cipher,
 
 class Index {
  public:
+  // Adds a pack and its chunks. A chunk already indexed keeps its first
+  // location (any is valid); a pack already named keeps its first entry list.
   void AddPack(const IndexedPack& pack);
+  // Forgets everything (before a reload).
+  void Clear();
   std::optional<ChunkLocation> Lookup(const ChunkId& id) const;
   bool Contains(const ChunkId& id) const;
   size_t chunk_count() const;

@@ -39,6 +39,7 @@ struct SnapshotHeader {
   std::optional<SnapshotId> parent;
   SnapshotStats stats;
   std::string map_sha256;  // filled by EncodeManifest
+  uint64_t map_length = 0; // bytes of the map blob; filled by EncodeManifest
 };
 
 struct Manifest {
@@ -47,7 +48,8 @@ struct Manifest {
   std::vector<ChunkId> blocks;
 };
 
-// Builds the manifest object. Fills header.map_sha256 and block_count.
+// Builds the manifest object. Fills header.map_sha256, map_length and
+// block_count.
 Buffer EncodeManifest(const RepoCipher& cipher, Manifest& manifest);
 
 // Decodes a whole manifest object named `expected_id`, verifying magic,

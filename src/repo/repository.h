@@ -44,10 +44,11 @@ class Repository {
   static Result<std::unique_ptr<Repository>> Init(
       std::unique_ptr<storage::Backend> backend, const InitOptions& options);
 
-  // Opens an existing repository. kNotFound ("no cairn repository at X: run
-  // `cairn repo init`") if there is no config; kUnauthenticated ("wrong
-  // passphrase: no key in keys/ opens repository X") if no key opens it.
-  // The passphrase is ignored for unencrypted repositories.
+  // Opens an existing repository. kNotFound ("no cairn repository at X (no
+  // config object): ...") if there is no config; kUnauthenticated ("wrong
+  // passphrase: none of the N keys in X opens with it") if no key opens it.
+  // The passphrase is ignored for unencrypted repositories (which must have
+  // no key files: kCorruption otherwise, as the config may be forged).
   static Result<std::unique_ptr<Repository>> Open(
       std::unique_ptr<storage::Backend> backend, std::string_view passphrase);
 
@@ -80,9 +81,11 @@ class Repository {
   Result<std::vector<KeyInfo>> ListKeys();
   Result<std::string> AddKey(std::string_view passphrase,
                              const ScryptParams& params = {});
-  // Refuses to remove the last key or the key in use.
+  // Refuses (kFailedPrecondition) to remove the last key or the key in use;
+  // kNotFound for an unknown id. Takes an exclusive lock while it runs.
   Status RemoveKey(std::string_view key_id);
-  // Adds a key for `new_passphrase` and removes the current one.
+  // Adds a key for `new_passphrase` and removes the current one (under an
+  // exclusive lock); the new key becomes the current one.
   Status ChangePassphrase(std::string_view new_passphrase,
                           const ScryptParams& params = {});
 

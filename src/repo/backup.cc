@@ -1,0 +1,113 @@
+// CreateSnapshot: lock, resolve the parent, run the pipeline (packs), then
+// commit the index object and the manifest, in that order.
+#include "repo/backup.h"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/units.h"
+#include "repo/backup_pipeline.h"
+#include "repo/index.h"
+#include "repo/lock.h"
+
+namespace cairn::repo {
+namespace {
+
+std::string HostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+// The parent's map, or nullopt for none (see BackupOptions::parent).
+Result<std::optional<Manifest>> ResolveParent(Repository& repo, const Source& source,
+                                              const BackupOptions& options) {
+  if (options.parent.has_value()) {
+    if (options.parent->empty()) return std::optional<Manifest>();
+    ASSIGN_OR_RETURN_CTX(Manifest m, repo.LoadManifest(*options.parent),
+                         "loading parent snapshot " + options.parent->str());
+    return std::optional<Manifest>(std::move(m));
+  }
+  ASSIGN_OR_RETURN_CTX(Repository::SnapshotList list, repo.ListSnapshots(),
+                       "listing snapshots to find a parent");
+  // Sorted by created time then id: the last match is the newest.
+  for (auto it = list.snapshots.rbegin(); it != list.snapshots.rend(); ++it) {
+    if (it->source != source.name() || it->block_size != repo.config().block_size ||
+        it->state != "completed") {
+      continue;
+    }
+    ASSIGN_OR_RETURN_CTX(Manifest m, repo.LoadManifest(it->id),
+                         "loading parent snapshot " + it->id.str());
+    return std::optional<Manifest>(std::move(m));
+  }
+  return std::optional<Manifest>();
+}
+
+// Writes one index object naming `packs` and adds them to the loaded index.
+Status CommitIndex(Repository& repo, const std::vector<IndexedPack>& packs) {
+  if (packs.empty()) return Status::OK();
+  IndexObject object;
+  object.packs = packs;
+  Buffer encoded = EncodeIndexObject(repo.cipher(), object);
+  IndexId id = IndexId::FromBytes(Sha256(encoded));
+  RETURN_IF_ERROR_CTX(repo.backend().Put(IndexKey(id), encoded),
+                      fmt::format("writing index {} for {} new packs", id.Hex(), packs.size()));
+  for (const IndexedPack& p : packs) repo.index().AddPack(p);
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<BackupResult> CreateSnapshot(Repository& repo, Source& source,
+                                    const BackupOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto created = std::chrono::system_clock::now();
+  LockOptions lock_options;
+  lock_options.operation = "snapshot create";
+  ASSIGN_OR_RETURN(std::unique_ptr<RepoLock> lock,
+                   RepoLock::Acquire(repo.backend(), lock_options));
+
+  ASSIGN_OR_RETURN(std::optional<Manifest> parent, ResolveParent(repo, source, options));
+  std::span<const ChunkId> parent_map;
+  if (parent) parent_map = parent->blocks;
+
+  ASSIGN_OR_RETURN(PipelineOutput out, RunBackupPipeline(repo, source, options, parent_map));
+  if (options.stop.stop_requested()) {
+    return CancelledError("backup of " + source.name() + " cancelled; nothing was saved");
+  }
+  RETURN_IF_ERROR_CTX(lock->health(),
+                      "backup of " + source.name() + ": lost the repository lock; nothing was saved");
+  RETURN_IF_ERROR(CommitIndex(repo, out.packs));
+
+  Manifest manifest;
+  SnapshotHeader& h = manifest.header;
+  h.id = SnapshotId::Generate();
+  h.source = source.name();
+  h.host = HostName();
+  h.size = source.size();
+  h.block_size = repo.config().block_size;
+  h.block_count = out.blocks.size();
+  h.created = FormatTimeUtc(created);
+  h.completed = FormatTimeUtc(std::chrono::system_clock::now());
+  h.description = options.description;
+  h.tags = options.tags;
+  if (parent) h.parent = parent->header.id;
+  h.stats = out.stats;
+  h.stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  manifest.blocks = std::move(out.blocks);
+  RETURN_IF_ERROR_CTX(repo.SaveManifest(manifest), "saving snapshot " + h.id.str());
+
+  if (Status s = lock->Release(); !s.ok()) {
+    LogWarning("snapshot " + h.id.str() + " saved, but releasing the lock failed: " +
+               s.ToString());
+  }
+  return BackupResult{manifest.header};
+}
+
+}  // namespace cairn::repo

@@ -1,0 +1,223 @@
+// SnapshotReader and RestoreSnapshot. Restore runs a RestorePlan: workers take
+// range jobs in (pack, offset) order, fetch each range with one GetRange,
+// decode each chunk once and write it to every block that uses it.
+#include "repo/restore.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/thread_pool.h"
+#include "repo/chunk.h"
+#include "repo/lock.h"
+#include "repo/restore_plan.h"
+#include "repo/restore_target.h"
+
+namespace cairn::repo {
+namespace {
+
+uint64_t BlockLength(const SnapshotHeader& h, uint64_t block) {
+  return std::min<uint64_t>(h.block_size, h.size - block * h.block_size);
+}
+
+Status Truncated(const Index& index, const PackId& pack, uint64_t offset, uint64_t length,
+                 uint64_t ends_at) {
+  std::optional<uint64_t> size = index.PackSize(pack);
+  return CorruptionError(fmt::format(
+      "pack {} is truncated: the index says it holds a blob at offset {} ({} bytes){}, but "
+      "the object ends at byte {}",
+      pack.Hex(), offset, length,
+      size ? fmt::format(" and has {} bytes", *size) : std::string(), ends_at));
+}
+
+// Decodes one blob; errors say which block, pack and offset.
+Result<Buffer> DecodeBlob(const Repository& repo, const Manifest& m, uint64_t block,
+                          const PackId& pack, uint64_t offset, ByteSpan blob,
+                          uint32_t raw_length) {
+  const std::string where =
+      fmt::format("{}: pack {} offset {}", BlockContext(m.header, block), pack.Hex(), offset);
+  ASSIGN_OR_RETURN_CTX(Buffer plain, DecodeChunk(repo.cipher(), m.blocks[block], blob, raw_length),
+                       where);
+  if (plain.size() != BlockLength(m.header, block)) {
+    return CorruptionError(fmt::format("{}: chunk holds {} bytes, the block has {}", where,
+                                       plain.size(), BlockLength(m.header, block)));
+  }
+  return plain;
+}
+
+class Restorer {
+ public:
+  Restorer(Repository& repo, const Manifest& m, const RestorePlan& plan, RestoreTarget& target,
+           const RestoreOptions& options)
+      : repo_(repo), m_(m), plan_(plan), target_(target), options_(options) {}
+
+  Status Run() {
+    // Workers block on reads and (direct) writes as well as decode: by default
+    // run two per core so the cores stay busy.
+    const size_t threads = std::min<size_t>(
+        options_.threads ? options_.threads : 2 * ThreadPool::DefaultThreads(),
+        plan_.jobs.size());
+    std::vector<std::thread> workers;
+    for (size_t i = 0; i < threads; ++i) workers.emplace_back([this] { Work(); });
+    Status zeros = WriteZeros();
+    if (!zeros.ok()) Fail(zeros);
+    for (std::thread& t : workers) t.join();
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+  uint64_t bytes_written() const { return bytes_written_.load(); }
+  uint64_t blocks_written() const { return blocks_written_.load(); }
+
+ private:
+  void Fail(Status s) {
+    std::lock_guard lock(mu_);
+    if (error_.ok()) error_ = std::move(s);
+    failed_.store(true);
+  }
+
+  void Report(uint64_t bytes) {
+    if (options_.progress != nullptr) options_.progress->Add(bytes);
+  }
+
+  // Zero blocks: holes in a fresh file; written as zeros on a device.
+  Status WriteZeros() {
+    const auto& zb = plan_.zero_blocks;
+    for (size_t i = 0; i < zb.size() && !failed_.load();) {
+      size_t j = i + 1;
+      while (j < zb.size() && zb[j] == zb[j - 1] + 1) ++j;
+      const uint64_t off = zb[i] * m_.header.block_size;
+      const uint64_t end = std::min<uint64_t>(zb[j - 1] * m_.header.block_size + m_.header.block_size,
+                                              m_.header.size);
+      if (target_.is_device()) {
+        RETURN_IF_ERROR_CTX(target_.ZeroRange(off, end - off),
+                            fmt::format("zeroing {} bytes at offset {}", end - off, off));
+      }
+      Report(end - off);
+      i = j;
+    }
+    return Status::OK();
+  }
+
+  void Work() {
+    while (!failed_.load()) {
+      size_t j = next_.fetch_add(1);
+      if (j >= plan_.jobs.size()) return;
+      if (options_.stop.stop_requested()) {
+        return Fail(CancelledError(fmt::format("restore of {} to {} cancelled",
+                                               m_.header.id.str(), target_.path())));
+      }
+      if (Status s = RunJob(plan_.jobs[j]); !s.ok()) return Fail(std::move(s));
+    }
+  }
+
+  Status RunJob(const RangeJob& job) {
+    const PackId& pack = plan_.packs[job.pack];
+    const BlockRef& first = plan_.refs[job.first];
+    ASSIGN_OR_RETURN_CTX(
+        Buffer data, repo_.backend().GetRange(PackKey(pack), job.offset, job.length),
+        fmt::format("{}: reading pack {} offset {}", BlockContext(m_.header, first.block),
+                    pack.Hex(), job.offset));
+    for (size_t i = job.first; i < job.last;) {
+      const BlockRef& r = plan_.refs[i];
+      size_t j = i + 1;  // refs [i, j) share the chunk; r has the lowest block
+      while (j < job.last && plan_.refs[j].offset == r.offset) ++j;
+      const uint64_t rel = r.offset - job.offset;
+      if (rel + r.length > data.size()) {
+        return Truncated(repo_.index(), pack, r.offset, r.length, job.offset + data.size())
+            .WithContext(BlockContext(m_.header, r.block));
+      }
+      ASSIGN_OR_RETURN(Buffer plain,
+                       DecodeBlob(repo_, m_, r.block, pack, r.offset,
+                                  ByteSpan(data).subspan(rel, r.length), r.raw_length));
+      for (size_t k = i; k < j; ++k) {
+        const uint64_t block = plan_.refs[k].block;
+        RETURN_IF_ERROR_CTX(target_.WriteAt(block * m_.header.block_size, plain),
+                            BlockContext(m_.header, block));
+        bytes_written_.fetch_add(plain.size(), std::memory_order_relaxed);
+        blocks_written_.fetch_add(1, std::memory_order_relaxed);
+        Report(plain.size());
+      }
+      i = j;
+    }
+    return Status::OK();
+  }
+
+  Repository& repo_;
+  const Manifest& m_;
+  const RestorePlan& plan_;
+  RestoreTarget& target_;
+  const RestoreOptions& options_;
+  std::atomic<size_t> next_{0};
+  std::atomic<uint64_t> bytes_written_{0};
+  std::atomic<uint64_t> blocks_written_{0};
+  std::atomic<bool> failed_{false};
+  std::mutex mu_;
+  Status error_;  // guarded by mu_
+};
+
+}  // namespace
+
+SnapshotReader::SnapshotReader(Repository& repo, Manifest manifest)
+    : repo_(repo), manifest_(std::move(manifest)) {}
+
+Result<Buffer> SnapshotReader::ReadBlock(uint64_t index) {
+  const SnapshotHeader& h = manifest_.header;
+  if (index >= manifest_.blocks.size()) {
+    return InvalidArgumentError(fmt::format("snapshot {} has {} blocks; there is no block {}",
+                                            h.id.str(), manifest_.blocks.size(), index));
+  }
+  const ChunkId& id = manifest_.blocks[index];
+  if (id.IsZero()) return Buffer(BlockLength(h, index));
+  std::optional<ChunkLocation> loc = repo_.index().Lookup(id);
+  if (!loc) {
+    return NotFoundError(fmt::format("{}: chunk {} is not in the index",
+                                     BlockContext(h, index), id.Hex()));
+  }
+  ASSIGN_OR_RETURN_CTX(Buffer blob,
+                       repo_.backend().GetRange(PackKey(loc->pack), loc->offset, loc->length),
+                       fmt::format("{}: reading pack {} offset {}", BlockContext(h, index),
+                                   loc->pack.Hex(), loc->offset));
+  if (blob.size() < loc->length) {
+    return Truncated(repo_.index(), loc->pack, loc->offset, loc->length, loc->offset + blob.size())
+        .WithContext(BlockContext(h, index));
+  }
+  return DecodeBlob(repo_, manifest_, index, loc->pack, loc->offset, blob, loc->raw_length);
+}
+
+Result<RestoreResult> RestoreSnapshot(Repository& repo, const SnapshotId& id,
+                                      const std::string& target,
+                                      const RestoreOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  LockOptions lock_options;
+  lock_options.operation = "restore";
+  ASSIGN_OR_RETURN(std::unique_ptr<RepoLock> lock,
+                   RepoLock::Acquire(repo.backend(), lock_options));
+  ASSIGN_OR_RETURN(Manifest manifest, repo.LoadManifest(id));
+  if (repo.index().pack_count() == 0 &&
+      std::any_of(manifest.blocks.begin(), manifest.blocks.end(),
+                  [](const ChunkId& c) { return !c.IsZero(); })) {
+    RETURN_IF_ERROR(repo.LoadIndex().status());  // the caller did not load it
+  }
+  ASSIGN_OR_RETURN(RestorePlan plan, BuildRestorePlan(repo.index(), manifest));
+  ASSIGN_OR_RETURN(std::unique_ptr<RestoreTarget> out,
+                   RestoreTarget::Open(target, manifest.header.size, options.force));
+
+  Restorer restorer(repo, manifest, plan, *out, options);
+  RETURN_IF_ERROR(restorer.Run());
+  RETURN_IF_ERROR(out->Sync());
+  lock->Release().IgnoreError();  // the restore itself is complete
+
+  RestoreResult result;
+  result.bytes_written = restorer.bytes_written();
+  result.blocks_restored = restorer.blocks_written();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace cairn::repo
