@@ -1,6 +1,4 @@
-// Placeholder entry point; replaced by the CLI (src/cli/app.cc) as it lands.
-#include <cstdio>
-int main() {
-  std::puts("cairn 0.1.0");
-  return 0;
-}
+// The `cairn` executable; everything lives in the cairn_cli library.
+#include "cli/app.h"
+
+int main(int argc, char** argv) { return cairn::cli::Main(argc, argv); }

@@ -1,1 +1,0 @@
-// The CLI library; see README.md in this folder.

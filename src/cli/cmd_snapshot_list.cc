@@ -1,0 +1,73 @@
+// cairn snapshot list [--source S] [--tag K=V]...
+//
+// A table (id, source, size, created, state, description), oldest first; or
+// in JSON an array of snapshot objects (cli/output.h SnapshotHeaderJson).
+// Manifests that cannot be read are reported as warnings on stderr.
+#include <filesystem>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/output.h"
+#include "cli/tags.h"
+#include "core/log.h"
+#include "core/units.h"
+
+namespace cairn::cli {
+namespace {
+
+struct Options {
+  std::string source;
+  std::vector<std::string> tags;
+};
+
+// --source matches the recorded name as given, or as an absolute path.
+bool SourceMatches(const std::string& recorded, const std::string& wanted) {
+  if (wanted.empty() || recorded == wanted) return true;
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(wanted, ec).lexically_normal();
+  return !ec && recorded == absolute.string();
+}
+
+Status Run(Context& ctx, const Options& o) {
+  ASSIGN_OR_RETURN(auto wanted_tags, ParseTags(o.tags));
+  ASSIGN_OR_RETURN(auto repository, ctx.OpenRepository());
+  ASSIGN_OR_RETURN(repo::Repository::SnapshotList list, repository->ListSnapshots());
+  for (const auto& [key, why] : list.damaged) {
+    LogWarning(key + " unreadable: " + why.message() + " (run `cairn repo check`)");
+  }
+  std::vector<const repo::SnapshotHeader*> shown;
+  for (const auto& h : list.snapshots) {
+    if (SourceMatches(h.source, o.source) && TagsMatch(h.tags, wanted_tags)) {
+      shown.push_back(&h);
+    }
+  }
+  if (ctx.json()) {
+    nlohmann::json doc = nlohmann::json::array();
+    for (const auto* h : shown) doc.push_back(SnapshotHeaderJson(*h));
+    ctx.PrintJson(doc);
+    return Status::OK();
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto* h : shown) {
+    rows.push_back({h->id.str(), h->source, FormatBytes(h->size), h->created,
+                    h->state, h->description});
+  }
+  ctx.Print(FormatTable({"id", "source", "size", "created", "state", "description"}, rows));
+  ctx.Note(std::to_string(shown.size()) + " snapshot" + (shown.size() == 1 ? "" : "s") + "\n");
+  return Status::OK();
+}
+
+}  // namespace
+
+void RegisterSnapshotList(CLI::App& snapshot, Context& ctx) {
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = snapshot.add_subcommand("list", "List snapshots");
+  cmd->add_option("--source", o->source, "Only snapshots of this source");
+  cmd->add_option("--tag", o->tags, "Only snapshots with this KEY=VALUE tag (repeatable)")
+      ->allow_extra_args(false);
+  cmd->callback([&ctx, o] { ctx.SetAction([&ctx, o] { return Run(ctx, *o); }); });
+}
+
+}  // namespace cairn::cli

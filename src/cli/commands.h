@@ -1,0 +1,37 @@
+// Registration of every command. Each cmd_*.cc defines one (or, for the
+// small key verbs, a few) of these: it adds its CLI11 subcommand to the
+// given parent, with its flags, help and validation, and a callback that
+// hands its run function to Context::SetAction.
+#ifndef CAIRN_CLI_COMMANDS_H_
+#define CAIRN_CLI_COMMANDS_H_
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace cairn::cli {
+
+class Context;
+
+// cairn repo ...
+void RegisterRepoInit(CLI::App& repo, Context& ctx);
+void RegisterRepoCheck(CLI::App& repo, Context& ctx);
+void RegisterRepoGc(CLI::App& repo, Context& ctx);
+void RegisterRepoStats(CLI::App& repo, Context& ctx);
+void RegisterRepoUnlock(CLI::App& repo, Context& ctx);
+void RegisterRepoRebuildIndex(CLI::App& repo, Context& ctx);
+
+// cairn key ... (list, add, remove, passwd)
+void RegisterKeyCommands(CLI::App& key, Context& ctx);
+
+// cairn snapshot ...
+void RegisterSnapshotCreate(CLI::App& snapshot, Context& ctx);
+void RegisterSnapshotList(CLI::App& snapshot, Context& ctx);
+void RegisterSnapshotShow(CLI::App& snapshot, Context& ctx);
+void RegisterSnapshotRestore(CLI::App& snapshot, Context& ctx);
+void RegisterSnapshotDelete(CLI::App& snapshot, Context& ctx);
+void RegisterSnapshotDiff(CLI::App& snapshot, Context& ctx);
+
+}  // namespace cairn::cli
+
+#endif  // CAIRN_CLI_COMMANDS_H_
