@@ -43,11 +43,15 @@ configure() {
     -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
 }
 
+# build [TARGET...]: packages, configure, build (everything when no target given).
 build() {
-  step "setup (Debian packages)" bash "$root/scripts/setup.sh" "$@"
+  local targets=()
+  if (($# > 0)); then targets=(--target "$@"); fi
+  step "setup (Debian packages)" bash "$root/scripts/setup.sh" ${extra_packages[@]+"${extra_packages[@]}"}
   step "configure (cmake)" configure
-  step "build (ninja)" cmake --build "$build_dir"
+  step "build (ninja)" cmake --build "$build_dir" ${targets[@]+"${targets[@]}"}
 }
+extra_packages=()
 
 cmd=${1:-}
 [[ -n "$cmd" ]] || usage
@@ -58,7 +62,7 @@ case "$cmd" in
     build
     ;;
   demo)
-    build
+    build cairn
     step "demo" env CAIRN_BIN="$build_dir/cairn" bash "$root/scripts/demo.sh" "$@"
     ;;
   test)
@@ -67,7 +71,8 @@ case "$cmd" in
       --no-tests=error -j"${CTEST_PARALLEL:-2}" "$@"
     ;;
   bench)
-    build restic borgbackup
+    extra_packages=(restic borgbackup)
+    build cairn
     step "bench" env CAIRN_BIN="$build_dir/cairn" bash "$root/bench/backup_bench.sh" "$@"
     ;;
   -h | --help | help)
