@@ -41,11 +41,6 @@ Status Run(Context& ctx, const Options& o) {
   }
   ASSIGN_OR_RETURN(std::unique_ptr<repo::Source> source, repo::OpenFileSource(o.source));
   ASSIGN_OR_RETURN(auto repository, ctx.OpenRepository());
-  ASSIGN_OR_RETURN(repo::LoadedIndex loaded, repository->LoadIndex());
-  for (const auto& [id, why] : loaded.damaged) {
-    LogWarning("index " + id.ShortHex() + " unreadable (" + why.message() +
-               "); its chunks will be stored again. Run `cairn repo check`.");
-  }
 
   Progress progress(ctx.progress_mode(), "backup", source->size());
   options.progress = &progress;

@@ -71,6 +71,13 @@ Result<BackupResult> CreateSnapshot(Repository& repo, Source& source,
   lock_options.operation = "snapshot create";
   ASSIGN_OR_RETURN(std::unique_ptr<RepoLock> lock,
                    RepoLock::Acquire(repo.backend(), lock_options));
+  // The index is read under the lock: chunks it names cannot be collected by
+  // a gc while this backup deduplicates against them.
+  ASSIGN_OR_RETURN(LoadedIndex loaded, repo.LoadIndex());
+  for (const auto& [index_id, why] : loaded.damaged) {
+    LogWarning("index " + index_id.ShortHex() + " unreadable (" + why.message() +
+               "); its chunks will be stored again. Run `cairn repo check`.");
+  }
 
   ASSIGN_OR_RETURN(std::optional<Manifest> parent, ResolveParent(repo, source, options));
   std::span<const ChunkId> parent_map;

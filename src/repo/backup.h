@@ -41,7 +41,7 @@ struct BackupResult {
   SnapshotHeader snapshot;  // as saved, stats filled
 };
 
-// REQUIRES: repo.LoadIndex() done. Takes a shared lock for its duration.
+// Takes a shared lock for its duration and (re)loads the index under it.
 Result<BackupResult> CreateSnapshot(Repository& repo, Source& source,
                                     const BackupOptions& options);
 

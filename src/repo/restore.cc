@@ -175,7 +175,7 @@ Result<Buffer> SnapshotReader::ReadBlock(uint64_t index) {
   if (id.IsZero()) return Buffer(BlockLength(h, index));
   std::optional<ChunkLocation> loc = repo_.index().Lookup(id);
   if (!loc) {
-    return NotFoundError(fmt::format("{}: chunk {} is not in the index",
+    return CorruptionError(fmt::format("{}: chunk {} is not in the index",
                                      BlockContext(h, index), id.Hex()));
   }
   ASSIGN_OR_RETURN_CTX(Buffer blob,
@@ -198,11 +198,7 @@ Result<RestoreResult> RestoreSnapshot(Repository& repo, const SnapshotId& id,
   ASSIGN_OR_RETURN(std::unique_ptr<RepoLock> lock,
                    RepoLock::Acquire(repo.backend(), lock_options));
   ASSIGN_OR_RETURN(Manifest manifest, repo.LoadManifest(id));
-  if (repo.index().pack_count() == 0 &&
-      std::any_of(manifest.blocks.begin(), manifest.blocks.end(),
-                  [](const ChunkId& c) { return !c.IsZero(); })) {
-    RETURN_IF_ERROR(repo.LoadIndex().status());  // the caller did not load it
-  }
+  RETURN_IF_ERROR(repo.LoadIndex().status());  // under the lock, so gc cannot race
   ASSIGN_OR_RETURN(RestorePlan plan, BuildRestorePlan(repo.index(), manifest));
   ASSIGN_OR_RETURN(std::unique_ptr<RestoreTarget> out,
                    RestoreTarget::Open(target, manifest.header.size, options.force));

@@ -25,7 +25,7 @@ Result<RestorePlan> BuildRestorePlan(const Index& index, const Manifest& manifes
     }
     std::optional<ChunkLocation> loc = index.Lookup(id);
     if (!loc) {
-      return NotFoundError(fmt::format("{}: chunk {} is not in the index (was the pack "
+      return CorruptionError(fmt::format("{}: chunk {} is not in the index (was the pack "
                                        "removed? run `cairn repo check`)",
                                        BlockContext(manifest.header, b), id.Hex()));
     }
