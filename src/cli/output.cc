@@ -65,27 +65,9 @@ std::string FormatRate(uint64_t bytes, double seconds) {
 }
 
 nlohmann::json SnapshotHeaderJson(const repo::SnapshotHeader& h) {
-  nlohmann::json j;
-  j["id"] = h.id.str();
-  j["state"] = h.state;
-  j["source"] = h.source;
-  j["host"] = h.host;
-  j["size"] = h.size;
-  j["block_size"] = h.block_size;
-  j["block_count"] = h.block_count;
-  j["created"] = h.created;
-  j["completed"] = h.completed;
-  j["description"] = h.description;
-  j["tags"] = nlohmann::json::object();
-  for (const auto& [k, v] : h.tags) j["tags"][k] = v;
-  j["parent"] = h.parent && !h.parent->empty() ? nlohmann::json(h.parent->str())
-                                              : nlohmann::json(nullptr);
-  j["stats"] = {{"bytes_read", h.stats.bytes_read},
-                {"bytes_new", h.stats.bytes_new},
-                {"bytes_stored", h.stats.bytes_stored},
-                {"chunks_new", h.stats.chunks_new},
-                {"seconds", h.stats.seconds}};
-  return j;
+  // The manifest's own header document, so the CLI shows exactly what is
+  // stored (map checksum included) and the two never drift apart.
+  return nlohmann::json::parse(repo::HeaderToJson(h));
 }
 
 }  // namespace cairn::cli

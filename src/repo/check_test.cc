@@ -39,13 +39,7 @@ struct Fixture {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : CheckReport{};
   }
-  std::unique_ptr<Repository> Reopen() {
-    auto r = Repository::Open(std::make_unique<storage::FaultInjectingBackend>(t.mem),
-                              "correct horse");
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    EXPECT_TRUE((*r)->LoadIndex().ok());
-    return std::move(*r);
-  }
+  std::unique_ptr<Repository> Reopen() { return testing::ReopenFaultRepo(t); }
 };
 
 // Findings about `object` whose message contains every one of `parts`.

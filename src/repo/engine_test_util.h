@@ -85,10 +85,10 @@ struct TestRepo {
 
 inline constexpr uint32_t kTestBlockSize = 64 * 1024;
 
-inline TestRepo MakeTestRepo(bool encrypted = true) {
-  auto backend = std::make_unique<storage::MemoryBackend>();
-  TestRepo t;
-  t.mem = backend.get();
+// Initialises a test repository (64 KiB blocks, cheap scrypt) on `backend`
+// and loads its index; nullptr (with a test failure) if that fails.
+inline std::unique_ptr<Repository> InitTestRepo(std::unique_ptr<storage::Backend> backend,
+                                                bool encrypted) {
   InitOptions opts;
   opts.block_size = kTestBlockSize;
   opts.encrypted = encrypted;
@@ -96,9 +96,16 @@ inline TestRepo MakeTestRepo(bool encrypted = true) {
   opts.scrypt.n = 1024;
   auto repo = Repository::Init(std::move(backend), opts);
   EXPECT_TRUE(repo.ok()) << repo.status().ToString();
-  if (!repo.ok()) return t;
-  t.repo = std::move(*repo);
-  EXPECT_TRUE(t.repo->LoadIndex().ok());
+  if (!repo.ok()) return nullptr;
+  EXPECT_TRUE((*repo)->LoadIndex().ok());
+  return std::move(*repo);
+}
+
+inline TestRepo MakeTestRepo(bool encrypted = true) {
+  auto backend = std::make_unique<storage::MemoryBackend>();
+  TestRepo t;
+  t.mem = backend.get();
+  t.repo = InitTestRepo(std::move(backend), encrypted);
   return t;
 }
 

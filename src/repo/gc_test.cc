@@ -67,15 +67,7 @@ struct Fixture {
     testing::ExpectRestores(repo, snap2, img2);
     testing::ExpectRestores(repo, snap3, img3);
   }
-  // A second Repository over the same stored objects: proves what is on
-  // disk, not what the first one holds in memory.
-  std::unique_ptr<Repository> Reopen() {
-    auto r = Repository::Open(std::make_unique<storage::FaultInjectingBackend>(t.mem),
-                              "correct horse");
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    EXPECT_TRUE((*r)->LoadIndex().ok());
-    return std::move(*r);
-  }
+  std::unique_ptr<Repository> Reopen() { return testing::ReopenFaultRepo(t); }
   void ExpectCheckClean() {
     CheckOptions options;
     options.read_data = true;

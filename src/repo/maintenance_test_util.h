@@ -47,17 +47,19 @@ inline FaultRepo MakeFaultRepo(bool encrypted = true) {
   t.mem = std::make_shared<storage::MemoryBackend>();
   auto faults = std::make_unique<storage::FaultInjectingBackend>(t.mem);
   t.faults = faults.get();
-  InitOptions opts;
-  opts.block_size = kTestBlockSize;
-  opts.encrypted = encrypted;
-  opts.passphrase = "correct horse";
-  opts.scrypt.n = 1024;
-  auto repo = Repository::Init(std::move(faults), opts);
-  EXPECT_TRUE(repo.ok()) << repo.status().ToString();
-  if (!repo.ok()) return t;
-  t.repo = std::move(*repo);
-  EXPECT_TRUE(t.repo->LoadIndex().ok());
+  t.repo = InitTestRepo(std::move(faults), encrypted);
   return t;
+}
+
+// A second Repository over the same stored objects: proves what is stored,
+// not what the first one holds in memory.
+inline std::unique_ptr<Repository> ReopenFaultRepo(const FaultRepo& t) {
+  auto r = Repository::Open(std::make_unique<storage::FaultInjectingBackend>(t.mem),
+                            "correct horse");
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (!r.ok()) return nullptr;
+  EXPECT_TRUE((*r)->LoadIndex().ok());
+  return std::move(*r);
 }
 
 // `blocks` blocks of test data; block i is seeded by seed*1000+i.
