@@ -24,28 +24,27 @@ std::string HostName() {
   return buf;
 }
 
-// The parent's map, or nullopt for none (see BackupOptions::parent).
-Result<std::optional<Manifest>> ResolveParent(Repository& repo, const Source& source,
-                                              const BackupOptions& options) {
+// The parent's id, or nullopt for none (see BackupOptions::parent). The
+// parent is recorded in the manifest; deduplication needs no parent map,
+// since every block whose chunk the index holds is skipped anyway.
+Result<std::optional<SnapshotId>> ResolveParent(Repository& repo, const Source& source,
+                                                const BackupOptions& options) {
   if (options.parent.has_value()) {
-    if (options.parent->empty()) return std::optional<Manifest>();
-    ASSIGN_OR_RETURN_CTX(Manifest m, repo.LoadManifest(*options.parent),
+    if (options.parent->empty()) return std::optional<SnapshotId>();
+    ASSIGN_OR_RETURN_CTX(SnapshotHeader h, repo.LoadSnapshotHeader(*options.parent),
                          "loading parent snapshot " + options.parent->str());
-    return std::optional<Manifest>(std::move(m));
+    return std::optional<SnapshotId>(h.id);
   }
   ASSIGN_OR_RETURN_CTX(Repository::SnapshotList list, repo.ListSnapshots(),
                        "listing snapshots to find a parent");
   // Sorted by created time then id: the last match is the newest.
   for (auto it = list.snapshots.rbegin(); it != list.snapshots.rend(); ++it) {
-    if (it->source != source.name() || it->block_size != repo.config().block_size ||
-        it->state != "completed") {
-      continue;
+    if (it->source == source.name() && it->block_size == repo.config().block_size &&
+        it->state == "completed") {
+      return std::optional<SnapshotId>(it->id);
     }
-    ASSIGN_OR_RETURN_CTX(Manifest m, repo.LoadManifest(it->id),
-                         "loading parent snapshot " + it->id.str());
-    return std::optional<Manifest>(std::move(m));
   }
-  return std::optional<Manifest>();
+  return std::optional<SnapshotId>();
 }
 
 // Writes one index object naming `packs` and adds them to the loaded index.
@@ -79,11 +78,8 @@ Result<BackupResult> CreateSnapshot(Repository& repo, Source& source,
                "); its chunks will be stored again. Run `cairn repo check`.");
   }
 
-  ASSIGN_OR_RETURN(std::optional<Manifest> parent, ResolveParent(repo, source, options));
-  std::span<const ChunkId> parent_map;
-  if (parent) parent_map = parent->blocks;
-
-  ASSIGN_OR_RETURN(PipelineOutput out, RunBackupPipeline(repo, source, options, parent_map));
+  ASSIGN_OR_RETURN(std::optional<SnapshotId> parent, ResolveParent(repo, source, options));
+  ASSIGN_OR_RETURN(PipelineOutput out, RunBackupPipeline(repo, source, options));
   if (options.stop.stop_requested()) {
     return CancelledError("backup of " + source.name() + " cancelled; nothing was saved");
   }
@@ -103,7 +99,7 @@ Result<BackupResult> CreateSnapshot(Repository& repo, Source& source,
   h.completed = FormatTimeUtc(std::chrono::system_clock::now());
   h.description = options.description;
   h.tags = options.tags;
-  if (parent) h.parent = parent->header.id;
+  h.parent = parent;
   h.stats = out.stats;
   h.stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

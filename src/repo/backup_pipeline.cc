@@ -32,12 +32,10 @@ struct BlobItem {
 
 class BackupPipeline {
  public:
-  BackupPipeline(Repository& repo, Source& source, const BackupOptions& options,
-                 std::span<const ChunkId> parent)
+  BackupPipeline(Repository& repo, Source& source, const BackupOptions& options)
       : repo_(repo),
         source_(source),
         options_(options),
-        parent_(parent),
         block_size_(repo.config().block_size),
         threads_(options.threads ? options.threads : ThreadPool::DefaultThreads()),
         uploaders_(options.uploaders ? options.uploaders : kDefaultUploaders),
@@ -139,7 +137,9 @@ class BackupPipeline {
     if (IsAllZero(data)) return Report(len);  // map entry stays zero
     const ChunkId id = repo_.cipher().ComputeChunkId(data);
     out_.blocks[block] = id;  // each index is written by one thread only
-    if (block < parent_.size() && parent_[block] == id) return Report(len);
+    // Unchanged since the parent, or stored for any other snapshot: the
+    // index decides, so a chunk a parent names but the repository lost is
+    // stored again rather than referenced blindly.
     if (repo_.index().Contains(id)) return Report(len);
     {
       std::lock_guard lock(claim_mu_);
@@ -185,7 +185,6 @@ class BackupPipeline {
   Repository& repo_;
   Source& source_;
   const BackupOptions& options_;
-  const std::span<const ChunkId> parent_;
   const uint64_t block_size_;
   const size_t threads_;
   const size_t uploaders_;
@@ -215,9 +214,8 @@ class BackupPipeline {
 }  // namespace
 
 Result<PipelineOutput> RunBackupPipeline(Repository& repo, Source& source,
-                                         const BackupOptions& options,
-                                         std::span<const ChunkId> parent) {
-  BackupPipeline pipeline(repo, source, options, parent);
+                                         const BackupOptions& options) {
+  BackupPipeline pipeline(repo, source, options);
   return pipeline.Run();
 }
 

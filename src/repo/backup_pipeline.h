@@ -9,8 +9,8 @@
 // The reader takes a buffer from a fixed free list (so memory is bounded and
 // steady state allocates nothing for reads), fills it and queues it; blocks
 // wholly inside a hole are zero without reading. A worker detects zero
-// blocks, computes the chunk id, skips chunks the parent has at the same
-// index, the index has, or this backup already claimed, and encodes the
+// blocks, computes the chunk id, skips chunks the index has (which covers
+// every block unchanged since the parent) or this backup already claimed, and encodes the
 // rest. The packer closes a pack at config().pack_size; uploaders Put it.
 //
 // Errors: the first error wins; it closes every queue so all threads stop,
@@ -40,11 +40,9 @@ struct PipelineOutput {
   SnapshotStats stats;              // all but `seconds`
 };
 
-// Runs the pipeline over all of `source`. `parent` is the parent snapshot's
-// map (empty for none); it may be shorter or longer than the source.
+// Runs the pipeline over all of `source`.
 Result<PipelineOutput> RunBackupPipeline(Repository& repo, Source& source,
-                                         const BackupOptions& options,
-                                         std::span<const ChunkId> parent);
+                                         const BackupOptions& options);
 
 }  // namespace cairn::repo
 
