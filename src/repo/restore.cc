@@ -56,10 +56,9 @@ class Restorer {
       : repo_(repo), m_(m), plan_(plan), target_(target), options_(options) {}
 
   Status Run() {
-    // Workers block on reads and (direct) writes as well as decode: by default
-    // run two per core so the cores stay busy.
+    // One worker per core: measured fastest (more only add contention).
     const size_t threads = std::min<size_t>(
-        options_.threads ? options_.threads : 2 * ThreadPool::DefaultThreads(),
+        options_.threads ? options_.threads : ThreadPool::DefaultThreads(),
         plan_.jobs.size());
     std::vector<std::thread> workers;
     for (size_t i = 0; i < threads; ++i) workers.emplace_back([this] { Work(); });

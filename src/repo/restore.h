@@ -31,7 +31,7 @@ class SnapshotReader {
 
 struct RestoreOptions {
   bool force = false;     // allow a non-empty target
-  size_t threads = 0;     // 0 = two per core (workers also wait on I/O)
+  size_t threads = 0;     // 0 = cores
   Progress* progress = nullptr;
   std::stop_token stop;
 };

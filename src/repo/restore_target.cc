@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -18,31 +17,6 @@ namespace cairn::repo {
 namespace {
 
 constexpr uint64_t kBlankCheckBytes = 1 << 20;
-constexpr uint64_t kDirectAlign = 4096;
-
-// A second descriptor for page-cache-bypassing writes; -1 if not possible.
-int OpenDirect(const std::string& path) {
-  return ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT);
-}
-
-// A per-thread bounce buffer aligned for O_DIRECT, reused across writes.
-std::byte* AlignedScratch(size_t size) {
-  struct Scratch {
-    std::byte* p = nullptr;
-    size_t size = 0;
-    ~Scratch() { std::free(p); }
-  };
-  thread_local Scratch s;
-  if (s.size < size) {
-    std::free(s.p);
-    void* p = nullptr;
-    if (::posix_memalign(&p, kDirectAlign, size) != 0) p = nullptr;
-    s.p = static_cast<std::byte*>(p);
-    s.size = p ? size : 0;
-  }
-  return s.p;
-}
-
 Status PreadAll(int fd, MutableByteSpan out, uint64_t offset, const std::string& path) {
   size_t done = 0;
   while (done < out.size()) {
@@ -61,7 +35,7 @@ Result<std::unique_ptr<RestoreTarget>> OpenDevice(const std::string& path, uint6
   // O_EXCL on a block device: fail with EBUSY if it is mounted or in use.
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_EXCL);
   if (fd < 0) return ErrnoToStatus(errno, "opening block device " + path);
-  auto target = std::make_unique<RestoreTarget>(fd, OpenDirect(path), path, true);
+  auto target = std::make_unique<RestoreTarget>(fd, path, true);
   uint64_t device_size = 0;
   if (::ioctl(fd, BLKGETSIZE64, &device_size) != 0) {
     return ErrnoToStatus(errno, "getting the size of block device " + path);
@@ -98,7 +72,7 @@ Result<std::unique_ptr<RestoreTarget>> OpenFile(const std::string& path, uint64_
     ::close(fd);
     return InvalidArgumentError(path + " is neither a regular file nor a block device");
   }
-  auto target = std::make_unique<RestoreTarget>(fd, OpenDirect(path), path, false);
+  auto target = std::make_unique<RestoreTarget>(fd, path, false);
   if (st.st_size > 0) {
     if (!force) {
       return FailedPreconditionError(fmt::format(
@@ -128,44 +102,11 @@ Result<std::unique_ptr<RestoreTarget>> RestoreTarget::Open(const std::string& pa
   return OpenFile(path, snapshot_size, force);
 }
 
-RestoreTarget::~RestoreTarget() {
-  ::close(fd_);
-  if (direct_fd_ >= 0) ::close(direct_fd_);
-}
+RestoreTarget::~RestoreTarget() { ::close(fd_); }
 
+// Buffered writes and one fsync at the end: measured faster here than O_DIRECT
+// (4.2 s vs 5.6 s for a 4 GiB restore, docs/performance.md), and simpler.
 Status RestoreTarget::WriteAt(uint64_t offset, ByteSpan data) {
-  if (direct_fd_ < 0 || !direct_ok_.load(std::memory_order_relaxed) ||
-      offset % kDirectAlign != 0 || data.size() % kDirectAlign != 0) {
-    return WriteBuffered(offset, data);
-  }
-  const std::byte* p = data.data();
-  if (reinterpret_cast<uintptr_t>(p) % kDirectAlign != 0) {
-    std::byte* scratch = AlignedScratch(data.size());
-    if (scratch == nullptr) return WriteBuffered(offset, data);
-    std::memcpy(scratch, p, data.size());
-    p = scratch;
-  }
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::pwrite(direct_fd_, p + done, data.size() - done,
-                         static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EINVAL) {  // the file system refuses this direct write
-      direct_ok_.store(false);
-      return WriteBuffered(offset + done, data.subspan(done));
-    }
-    if (n < 0) {
-      return ErrnoToStatus(errno, fmt::format("writing {} at offset {}", path_, offset + done));
-    }
-    done += static_cast<size_t>(n);
-    if (done % kDirectAlign != 0) {  // short write off alignment: finish buffered
-      return WriteBuffered(offset + done, data.subspan(done));
-    }
-  }
-  return Status::OK();
-}
-
-Status RestoreTarget::WriteBuffered(uint64_t offset, ByteSpan data) {
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
@@ -192,7 +133,7 @@ Status RestoreTarget::ZeroRange(uint64_t offset, uint64_t length) {
   static const Buffer kZeros(1 << 20);
   while (length > 0) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(length, kZeros.size()));
-    RETURN_IF_ERROR(WriteBuffered(offset, ByteSpan(kZeros.data(), n)));
+    RETURN_IF_ERROR(WriteAt(offset, ByteSpan(kZeros.data(), n)));
     offset += n;
     length -= n;
   }
@@ -201,7 +142,6 @@ Status RestoreTarget::ZeroRange(uint64_t offset, uint64_t length) {
 
 Status RestoreTarget::Sync() {
   if (::fsync(fd_) != 0) return ErrnoToStatus(errno, "syncing " + path_);
-  if (direct_fd_ >= 0 && ::fsync(direct_fd_) != 0) return ErrnoToStatus(errno, "syncing " + path_);
   return Status::OK();
 }
 
