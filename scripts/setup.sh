@@ -15,7 +15,9 @@ packages=(
   libsqlite3-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools used by the tests, the demo and the benchmark
-  e2fsprogs zstd util-linux time xxd jq openssl
+  e2fsprogs zstd util-linux time xxd jq openssl curl
+  # the throw-away S3 server of tests/e2e/s3_conformance.sh (scripts/s3-server.sh)
+  ceph-mon ceph-osd radosgw ceph-common
 )
 packages+=("$@")
 

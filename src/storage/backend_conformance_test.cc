@@ -1,5 +1,11 @@
 // The Backend contract (backend.h), checked against every implementation.
-// A new backend joins by adding one line to kBackends below.
+// A new backend joins by adding one line to Backends() below.
+//
+// S3 joins when CAIRN_TEST_S3=1 and the AWS_* variables point at a server
+// (scripts/s3-server.sh prints them): the bucket CAIRN_TEST_S3_BUCKET
+// (default "cairn-conformance") is created if needed and every test gets a
+// fresh prefix in it, once as a bare S3Backend and once as OpenBackend
+// returns it (wrapped in RetryingBackend).
 #include <stdlib.h>
 
 #include <filesystem>
@@ -16,6 +22,8 @@
 #include "storage/fault_backend.h"
 #include "storage/local_backend.h"
 #include "storage/memory_backend.h"
+#include "storage/open.h"
+#include "storage/s3_backend.h"
 
 namespace cairn::storage {
 namespace {
@@ -26,7 +34,8 @@ struct BackendFactory {
   std::function<std::unique_ptr<Backend>(const std::string& dir)> make;
 };
 
-const BackendFactory kBackends[] = {
+std::vector<BackendFactory> Backends() {
+  std::vector<BackendFactory> all = {
     {"Local",
      [](const std::string& dir) -> std::unique_ptr<Backend> {
        auto b = LocalBackend::Open(dir);
@@ -39,7 +48,39 @@ const BackendFactory kBackends[] = {
     {"FaultInjectingNoFaults", [](const std::string&) -> std::unique_ptr<Backend> {
        return std::make_unique<FaultInjectingBackend>(std::make_shared<MemoryBackend>());
      }},
-};
+  };
+  const char* s3 = getenv("CAIRN_TEST_S3");
+  if (s3 == nullptr || std::string(s3) != "1") return all;
+  const char* bucket_env = getenv("CAIRN_TEST_S3_BUCKET");
+  const std::string bucket = bucket_env != nullptr ? bucket_env : "cairn-conformance";
+  // The temporary directory's unique name is the test's prefix.
+  auto url_for = [bucket](const std::string& dir) {
+    return "s3://" + bucket + "/" + std::filesystem::path(dir).filename().string();
+  };
+  // A bare S3Backend at `url`, its bucket created if missing.
+  auto open_s3 = [](const std::string& url) -> std::unique_ptr<S3Backend> {
+    auto options = S3Options::FromEnvironment();
+    EXPECT_TRUE(options.ok()) << options.status().ToString();
+    if (!options.ok()) return nullptr;
+    auto b = S3Backend::Open(url, *std::move(options));
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    if (!b.ok()) return nullptr;
+    Status created = (*b)->CreateBucket();
+    EXPECT_TRUE(created.ok()) << created.ToString();
+    return std::move(b).value();
+  };
+  all.push_back({"S3", [url_for, open_s3](const std::string& dir) -> std::unique_ptr<Backend> {
+                   return open_s3(url_for(dir));
+                 }});
+  all.push_back({"S3ThroughOpenBackend",
+                 [url_for, open_s3](const std::string& dir) -> std::unique_ptr<Backend> {
+                   if (open_s3(url_for(dir)) == nullptr) return nullptr;
+                   auto b = OpenBackend(url_for(dir), /*create=*/true);
+                   EXPECT_TRUE(b.ok()) << b.status().ToString();
+                   return b.ok() ? std::move(b).value() : nullptr;
+                 }});
+  return all;
+}
 
 Buffer Pattern(size_t size, uint32_t seed) {
   Buffer b(size);
@@ -241,7 +282,7 @@ TEST_P(BackendConformanceTest, ConcurrentOverwritesStayWhole) {
   writer.join();
 }
 
-INSTANTIATE_TEST_SUITE_P(AllBackends, BackendConformanceTest, ::testing::ValuesIn(kBackends),
+INSTANTIATE_TEST_SUITE_P(AllBackends, BackendConformanceTest, ::testing::ValuesIn(Backends()),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

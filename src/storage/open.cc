@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "storage/local_backend.h"
+#include "storage/retry_backend.h"
+#include "storage/s3_backend.h"
 
 namespace cairn::storage {
 namespace {
@@ -29,6 +31,24 @@ Result<std::unique_ptr<Backend>> OpenLocal(std::string path, bool create) {
   return std::unique_ptr<Backend>(std::move(local).value());
 }
 
+// An S3 bucket from the environment's settings (S3Options::FromEnvironment),
+// checked with one request so that a missing bucket, wrong credentials or a
+// dead endpoint fail here with their own message, and wrapped in
+// RetryingBackend. `create` does not create buckets: that is the operator's
+// choice (region, policy, versioning).
+Result<std::unique_ptr<Backend>> OpenS3(std::string_view url) {
+  ASSIGN_OR_RETURN(S3Options options, S3Options::FromEnvironment());
+  ASSIGN_OR_RETURN(std::unique_ptr<S3Backend> s3, S3Backend::Open(url, std::move(options)));
+  RetryPolicy policy;
+  // A server that does not answer at all when we start is most likely the
+  // wrong endpoint: give up after a few seconds, not minutes.
+  RetryPolicy probe = policy;
+  probe.max_attempts = 4;
+  RETURN_IF_ERROR(RetryCall(probe, "opening " + s3->Describe(), [&] { return s3->CheckBucket(); },
+                            nullptr));
+  return std::unique_ptr<Backend>(std::make_unique<RetryingBackend>(std::move(s3), policy));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Backend>> OpenBackend(std::string_view url, bool create) {
@@ -44,10 +64,9 @@ Result<std::unique_ptr<Backend>> OpenBackend(std::string_view url, bool create) 
     }
     return OpenLocal(std::string(path), create);
   }
-  // New schemes ("s3") go here.
+  if (scheme == "s3") return OpenS3(url);
   return InvalidArgumentError(fmt::format(
-      "unsupported repository URL '{}': this build stores repositories in local directories; "
-      "use a path",
+      "unsupported repository URL '{}': use a local path, file:///path or s3://bucket/prefix",
       url));
 }
 

@@ -3,7 +3,9 @@
 // (S3) is added here and nowhere else.
 //
 //   /srv/repo, relative/dir, file:///srv/repo   LocalBackend
-//   anything else with a scheme ("s3://b/p")    kInvalidArgument
+//   s3://bucket/prefix                          S3Backend in RetryingBackend
+//                                               (settings from AWS_* variables)
+//   anything else with a scheme ("http://h/x")  kInvalidArgument
 //
 // Thread-safety: a plain function; safe to call from any thread.
 #ifndef CAIRN_STORAGE_OPEN_H_
@@ -19,6 +21,7 @@ namespace cairn::storage {
 
 // Opens the repository storage at `url`. With `create`, a missing local
 // directory is created (mkdir -p); without it, a missing one is kNotFound.
+// An S3 bucket is never created; a missing one is kNotFound either way.
 Result<std::unique_ptr<Backend>> OpenBackend(std::string_view url, bool create);
 
 }  // namespace cairn::storage
