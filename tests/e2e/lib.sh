@@ -120,17 +120,24 @@ expect_exit() {
 # ok CMD...: expect_exit 0.
 ok() { expect_exit 0 "$@"; }
 
-# expect_stderr_contains TEXT...: every TEXT occurs in $ERR (case-insensitive,
-# fixed string). Call right after expect_exit.
-expect_stderr_contains() {
-  local s
+# _expect_in WHAT GREPFLAGS FILE... -- TEXT...: every TEXT occurs (fixed
+# string) in the FILEs; otherwise fails, showing WHAT of the last command.
+_expect_in() {
+  local what=$1 flags=$2 files=() s
+  shift 2
+  while [[ "$1" != "--" ]]; do files+=("$1"); shift; done
+  shift
   for s in "$@"; do
-    if ! grep -qiF -- "$s" "$ERR"; then
-      fail "expected stderr of '$_LAST_CMD' to contain '$s'; stderr was:
-$(head -n 40 "$ERR")"
+    if ! grep -q"$flags"F -- "$s" "${files[@]}"; then
+      fail "expected the $what of '$_LAST_CMD' to contain '$s'; it was:
+$(cat "${files[@]}" | head -n 40)"
     fi
   done
 }
+
+# expect_stderr_contains TEXT...: every TEXT occurs in $ERR (case-insensitive,
+# fixed string). Call right after expect_exit.
+expect_stderr_contains() { _expect_in stderr i "$ERR" -- "$@"; }
 
 # expect_stderr_matches REGEX: $ERR matches the extended regex (case-insensitive).
 expect_stderr_matches() {
@@ -140,27 +147,12 @@ $(head -n 40 "$ERR")"
   fi
 }
 
-expect_stdout_contains() {
-  local s
-  for s in "$@"; do
-    if ! grep -qF -- "$s" "$OUT"; then
-      fail "expected stdout of '$_LAST_CMD' to contain '$s'; stdout was:
-$(head -n 40 "$OUT")"
-    fi
-  done
-}
+# expect_stdout_contains TEXT...: every TEXT occurs in $OUT (case-sensitive).
+expect_stdout_contains() { _expect_in stdout "" "$OUT" -- "$@"; }
 
 # expect_output_contains TEXT...: every TEXT occurs in stdout or stderr of
 # the last command (case-insensitive): for findings cairn may print on either.
-expect_output_contains() {
-  local s
-  for s in "$@"; do
-    if ! grep -qiF -- "$s" "$OUT" "$ERR"; then
-      fail "expected the output of '$_LAST_CMD' to contain '$s'; stdout+stderr was:
-$(cat "$OUT" "$ERR" | head -n 40)"
-    fi
-  done
-}
+expect_output_contains() { _expect_in "stdout+stderr" i "$OUT" "$ERR" -- "$@"; }
 
 # json EXPR: jq -r EXPR over $OUT (the last command's stdout), failing the
 # test with the document when it is not JSON (a missing field prints "null").
