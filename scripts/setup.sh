@@ -9,15 +9,19 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   # libraries (see DESIGN.md "Dependencies")
   libssl-dev libzstd-dev libcurl4-openssl-dev libext2fs-dev libarchive-dev
   libsqlite3-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   # tools used by the tests, the demo and the benchmark
   e2fsprogs zstd util-linux time xxd jq openssl curl
   # the throw-away S3 server of tests/e2e/s3_conformance.sh (scripts/s3-server.sh)
   ceph-mon ceph-osd radosgw ceph-common
+  # an independent S3 client for cross-checks (Debian's; /usr/bin/aws)
+  awscli
+  # real NBD clients and the reference server (volume tests and benchmark)
+  qemu-utils libnbd-bin nbdkit fio fuse3
 )
 packages+=("$@")
 

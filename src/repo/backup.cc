@@ -89,13 +89,13 @@ Result<BackupResult> CreateSnapshot(Repository& repo, Source& source,
 
   Manifest manifest;
   SnapshotHeader& h = manifest.header;
-  h.id = SnapshotId::Generate();
+  h.id = options.snapshot_id.empty() ? SnapshotId::Generate() : options.snapshot_id;
   h.source = source.name();
   h.host = HostName();
   h.size = source.size();
   h.block_size = repo.config().block_size;
   h.block_count = out.blocks.size();
-  h.created = FormatTimeUtc(created);
+  h.created = options.created.empty() ? FormatTimeUtc(created) : options.created;
   h.completed = FormatTimeUtc(std::chrono::system_clock::now());
   h.description = options.description;
   h.tags = options.tags;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "core/progress.h"
 #include "core/status.h"
@@ -30,6 +31,16 @@ struct BackupOptions {
   // Parent: nullopt = newest completed snapshot of the same source name (if
   // any); an empty SnapshotId = no parent.
   std::optional<SnapshotId> parent;
+  // A fixed id for the new snapshot (a copied snapshot keeps its id; a
+  // volume snapshot's id is handed out at its instant). Empty = a new id.
+  SnapshotId snapshot_id;
+  // The created time to record (RFC 3339 UTC); empty = when the backup began.
+  std::string created;
+  // When set, only these ranges of the source are read; every block wholly
+  // outside them is taken from the parent's map unread (changed-block
+  // tracking, incremental copy). REQUIRES a parent of the same size and
+  // block size; without one every block is read and a warning says why.
+  std::optional<std::vector<Extent>> changed_only;
   size_t threads = 0;      // 0 = cores
   size_t uploaders = 0;    // 0 = a default suited to the backend
   int compression_level = kDefaultCompressionLevel;
