@@ -75,6 +75,19 @@ Digest Sha256(ByteSpan data) {
   return d;
 }
 
+std::array<std::byte, 16> Md5(ByteSpan data) {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  if (md == nullptr) Die("fetch MD5");
+  thread_local std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+  std::array<std::byte, 16> d;
+  if (!ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), U8(d.data()), nullptr) != 1) {
+    Die("MD5");
+  }
+  return d;
+}
+
 struct Sha256Hasher::Impl {
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx{EVP_MD_CTX_new()};
 };
@@ -223,6 +236,75 @@ Result<Buffer> Aead::Open(ByteSpan sealed, ByteSpan aad) const {
         "authentication failed: AES-GCM tag mismatch ({} bytes sealed)", sealed.size()));
   }
   return out;
+}
+
+// ---- AES-256-XTS ----
+
+namespace {
+
+const EVP_CIPHER* AesXtsCipher() {
+  static EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-XTS", nullptr);
+  if (c == nullptr) Die("fetch AES-256-XTS");
+  return c;
+}
+
+void XtsTransform(EVP_CIPHER_CTX* keyed, bool encrypt, uint64_t first_sector, size_t sector_size,
+                  ByteSpan in, MutableByteSpan out) {
+  if (in.size() != out.size() || sector_size < 16 || sector_size > (size_t{1} << 24) ||
+      in.size() % sector_size != 0) {
+    Die("AES-XTS: bad buffer sizes");
+  }
+  thread_local std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> work(EVP_CIPHER_CTX_new());
+  if (!work || EVP_CIPHER_CTX_copy(work.get(), keyed) != 1) Die("AES-XTS context copy");
+  unsigned char iv[16];
+  for (size_t done = 0; done < in.size(); done += sector_size) {
+    uint64_t sector = first_sector + done / sector_size;
+    for (int i = 0; i < 8; ++i) iv[i] = static_cast<unsigned char>(sector >> (8 * i));
+    std::memset(iv + 8, 0, 8);
+    int len = 0;
+    const int n = static_cast<int>(sector_size);
+    bool ok = encrypt ? EVP_EncryptInit_ex2(work.get(), nullptr, nullptr, iv, nullptr) == 1 &&
+                            EVP_EncryptUpdate(work.get(), U8(out.data() + done), &len,
+                                              U8(in.data() + done), n) == 1
+                      : EVP_DecryptInit_ex2(work.get(), nullptr, nullptr, iv, nullptr) == 1 &&
+                            EVP_DecryptUpdate(work.get(), U8(out.data() + done), &len,
+                                              U8(in.data() + done), n) == 1;
+    if (!ok || len != n) Die("AES-XTS");
+  }
+}
+
+}  // namespace
+
+struct XtsCipher::Impl {
+  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> enc{EVP_CIPHER_CTX_new()};
+  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> dec{EVP_CIPHER_CTX_new()};
+};
+
+XtsCipher::XtsCipher(ByteSpan key) : impl_(std::make_unique<Impl>()) {
+  if (key.size() != kKeySize || std::memcmp(key.data(), key.data() + 32, 32) == 0) {
+    std::fprintf(stderr, "cairn: fatal: XTS key of %zu bytes (want %zu, halves differing)\n",
+                 key.size(), kKeySize);
+    std::abort();
+  }
+  if (!impl_->enc || !impl_->dec ||
+      EVP_EncryptInit_ex2(impl_->enc.get(), AesXtsCipher(), U8(key.data()), nullptr, nullptr) !=
+          1 ||
+      EVP_DecryptInit_ex2(impl_->dec.get(), AesXtsCipher(), U8(key.data()), nullptr, nullptr) !=
+          1) {
+    Die("AES-XTS key setup");
+  }
+}
+
+XtsCipher::~XtsCipher() = default;
+
+void XtsCipher::Encrypt(uint64_t first_sector, size_t sector_size, ByteSpan in,
+                        MutableByteSpan out) const {
+  XtsTransform(impl_->enc.get(), true, first_sector, sector_size, in, out);
+}
+
+void XtsCipher::Decrypt(uint64_t first_sector, size_t sector_size, ByteSpan in,
+                        MutableByteSpan out) const {
+  XtsTransform(impl_->dec.get(), false, first_sector, sector_size, in, out);
 }
 
 }  // namespace cairn

@@ -36,6 +36,10 @@ class Sha256Hasher {
   std::unique_ptr<Impl> impl_;
 };
 
+// MD5, for protocols that demand it (S3's Content-MD5 header); never for
+// anything that must resist an attacker.
+std::array<std::byte, 16> Md5(ByteSpan data);
+
 // REQUIRES: key.size() > 0.
 Digest HmacSha256(ByteSpan key, ByteSpan data);
 
@@ -77,6 +81,35 @@ class Aead {
 
  private:
   std::array<std::byte, kKeySize> key_;
+};
+
+// AES-256-XTS for data at rest in fixed-size sectors (volume data files).
+// The key is 64 bytes: two AES-256 keys, which must differ. The tweak of a
+// sector is its number as a 16-byte little-endian integer (dm-crypt's
+// "plain64"), so equal plaintext in two sectors encrypts differently.
+// XTS has no integrity: it hides content, it does not detect tampering.
+// Thread-safe: Encrypt/Decrypt are const; each call uses a per-thread
+// OpenSSL context copied from the keyed one made at construction.
+class XtsCipher {
+ public:
+  static constexpr size_t kKeySize = 64;
+
+  // REQUIRES: key.size() == kKeySize and key[0..32) != key[32..64).
+  explicit XtsCipher(ByteSpan key);
+  ~XtsCipher();
+  XtsCipher(const XtsCipher&) = delete;
+  XtsCipher& operator=(const XtsCipher&) = delete;
+
+  // Transforms `in` into `out` sector by sector; the k-th sector of the span
+  // is sector number first_sector + k. `in` and `out` may be the same memory.
+  // REQUIRES: in.size() == out.size(), a multiple of sector_size;
+  // 16 <= sector_size <= 2^24.
+  void Encrypt(uint64_t first_sector, size_t sector_size, ByteSpan in, MutableByteSpan out) const;
+  void Decrypt(uint64_t first_sector, size_t sector_size, ByteSpan in, MutableByteSpan out) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace cairn

@@ -34,6 +34,12 @@ TEST(Sha256Test, HasherMatchesOneShot) {
   }
 }
 
+TEST(Md5Test, Rfc1321Vectors) {
+  EXPECT_EQ(HexEncode(Md5({})), "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(HexEncode(Md5(AsBytes("abc"))), "900150983cd24fb0d6963f7d28e17f72");
+  EXPECT_EQ(HexEncode(Md5(AsBytes("message digest"))), "f96b697d7cb7938d525a2f31aaf161d0");
+}
+
 TEST(HmacSha256Test, Rfc4231) {
   // Test case 1.
   Buffer key1(20, std::byte{0x0b});
@@ -183,6 +189,68 @@ TEST(AeadKnownAnswerTest, GcmSpecCase14) {
   Result<Buffer> pt = Aead(key).Open(sealed);
   ASSERT_TRUE(pt.ok()) << pt.status().ToString();
   EXPECT_EQ(*pt, Buffer(16, std::byte{0}));
+}
+
+// IEEE P1619 XTS-AES-256 vector 10: data unit 0xff, 512 bytes 00..ff twice.
+TEST(XtsCipherTest, Ieee1619Vector10) {
+  Buffer key = Unhex("2718281828459045235360287471352662497757247093699959574966967627");
+  Append(key, Unhex("3141592653589793238462643383279502884197169399375105820974944592"));
+  Buffer pt(512);
+  for (size_t i = 0; i < pt.size(); ++i) pt[i] = std::byte(i & 0xff);
+  XtsCipher xts(key);
+  Buffer ct(512);
+  xts.Encrypt(0xff, 512, pt, ct);
+  EXPECT_EQ(Hex(ByteSpan(ct).first(32)),
+            "1c3b3a102f770386e4836c99e370cf9bea00803f5e482357a4ae12d414a3e63b");
+  EXPECT_EQ(Hex(ByteSpan(ct).last(16)), "c4f36ffda9fcea70b9c6e693e148c151");
+  Buffer back(512);
+  xts.Decrypt(0xff, 512, ct, back);
+  EXPECT_EQ(back, pt);
+}
+
+TEST(XtsCipherTest, SectorNumberIsTheTweakAndInPlaceWorks) {
+  Buffer key(XtsCipher::kKeySize);
+  RandomBytes(key);
+  XtsCipher xts(key);
+  Buffer pt(3 * 4096, std::byte{0x5a});  // three equal sectors
+  Buffer ct = pt;
+  xts.Encrypt(7, 4096, ct, ct);  // in place
+  ByteSpan c(ct);
+  EXPECT_NE(Hex(c.subspan(0, 4096)), Hex(c.subspan(4096, 4096)));
+  EXPECT_NE(Hex(c.subspan(4096, 4096)), Hex(c.subspan(8192, 4096)));
+  // Sector 8 alone encrypts as the middle sector of the run starting at 7.
+  Buffer one(4096);
+  xts.Encrypt(8, 4096, ByteSpan(pt).first(4096), one);
+  EXPECT_EQ(Hex(one), Hex(c.subspan(4096, 4096)));
+  xts.Decrypt(7, 4096, ct, ct);
+  EXPECT_EQ(ct, pt);
+  // The wrong sector number does not decrypt.
+  Buffer wrong(4096);
+  xts.Decrypt(9, 4096, c.subspan(4096, 4096), wrong);
+  EXPECT_NE(wrong, Buffer(4096, std::byte{0x5a}));
+}
+
+TEST(XtsCipherTest, ConcurrentUseWithTwoKeys) {
+  Buffer k1(XtsCipher::kKeySize), k2(XtsCipher::kKeySize);
+  RandomBytes(k1);
+  RandomBytes(k2);
+  XtsCipher a(k1), b(k2);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Buffer pt(8192, std::byte(t));
+      for (int i = 0; i < 200; ++i) {
+        const XtsCipher& x = (i + t) % 2 ? a : b;
+        Buffer ct(pt.size()), back(pt.size());
+        x.Encrypt(i, 4096, pt, ct);
+        x.Decrypt(i, 4096, ct, back);
+        if (back != pt || ct == pt) failures++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 }  // namespace
