@@ -2,7 +2,11 @@
 # A throw-away S3 server for tests: a single-node Ceph cluster (1 mon, 1 osd
 # on memstore, no mgr, no systemd) with one RADOS Gateway on 127.0.0.1.
 # Starts in about 4 s; all state lives in one directory (data in RAM, about
-# 2.4x the bytes stored), so it is gone after `stop`.
+# 2.4x the bytes stored), so it is gone after `stop`. For data that does not
+# fit in RAM (benchmarks), CAIRN_S3_STORE=bluestore puts the osd on a sparse
+# file DIR/osd-block.img of CAIRN_S3_BLUESTORE_BYTES (default 64 GiB) instead
+# (about 8 s to start). Deleted objects go back to the store within seconds
+# (rgw gc runs every 10 s, not every hour), so long test runs do not fill it.
 #
 #   eval "$(scripts/s3-server.sh start [DIR])"   # prints `export AWS_...`
 #   scripts/s3-server.sh stop DIR                 # SIGKILLs it, removes DIR
@@ -94,8 +98,23 @@ start() {
   touch "$dir/$MARKER"
   starting_dir=$dir
   mkdir -p "$dir"/{mon,osd,rgw,run,log}
-  local conf=$dir/ceph.conf fsid
+  local conf=$dir/ceph.conf fsid store_conf
   fsid=$(uuidgen)
+  case "${CAIRN_S3_STORE:-memstore}" in
+    memstore)
+      store_conf="osd objectstore = memstore
+memstore device bytes = ${CAIRN_S3_MEMSTORE_BYTES:-4294967296}"
+      ;;
+    bluestore)
+      store_conf="osd objectstore = bluestore
+bluestore block path = $dir/osd-block.img
+bluestore block create = true
+bluestore block size = ${CAIRN_S3_BLUESTORE_BYTES:-68719476736}
+bluestore fsck on mkfs = false
+bluestore fsck on mount = false"
+      ;;
+    *) die "CAIRN_S3_STORE must be memstore or bluestore, not '${CAIRN_S3_STORE}'" ;;
+  esac
   cat >"$conf" <<CONF
 [global]
 fsid = $fsid
@@ -125,12 +144,13 @@ mon data = $dir/mon
 [osd]
 osd data = $dir/osd
 keyring = $dir/osd/keyring
-osd objectstore = memstore
-memstore device bytes = ${CAIRN_S3_MEMSTORE_BYTES:-4294967296}
+$store_conf
 [client.rgw.cairn]
 keyring = $dir/rgw.keyring
 rgw data = $dir/rgw
 rgw frontends = beast endpoint=127.0.0.1:$port tcp_nodelay=1
+rgw gc obj min wait = 5
+rgw gc processor period = 10
 CONF
   {
     ceph-authtool --create-keyring "$dir/mon.keyring" --gen-key -n mon. --cap mon 'allow *'

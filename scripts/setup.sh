@@ -20,6 +20,8 @@ packages=(
   ceph-mon ceph-osd radosgw ceph-common
   # an independent S3 client for cross-checks (Debian's; /usr/bin/aws)
   awscli
+  # the fault-injecting S3 proxy of the tests (tests/tools/s3_fault_proxy.py)
+  python3
   # real NBD clients and the reference server (volume tests and benchmark)
   qemu-utils libnbd-bin nbdkit fio fuse3
 )

@@ -14,23 +14,24 @@ img_rand "$img" 0 $((3 * MiB)) corr-a
 img_text "$img" $((3 * MiB)) $((2 * MiB)) corr-b
 img_rand "$img" $((5 * MiB)) $((3 * MiB)) corr-c
 
-pristine=$T/pristine
+pristine=$(repo_url pristine)
 init_repo "$pristine"
 snap=$(snap_create "$pristine" "$img")
 ok cairn -r "$pristine" repo check --read-data
 
-plain=$T/pristine-plain
+plain=$(repo_url pristine-plain)
 init_repo "$plain" --no-encryption
 psnap=$(snap_create "$plain" "$img")
 
-# fresh NAME [SRC]: a copy of the pristine repository; prints its path.
+# fresh NAME [SRC]: a copy of the pristine repository; prints its URL.
 fresh() {
-  local dst=$T/$1
-  rm -rf "$dst"
-  cp -a "${2:-$pristine}" "$dst"
+  local dst
+  dst=$(repo_url "$1")
+  repo_copy "${2:-$pristine}" "$dst"
   echo "$dst"
 }
-one_pack() { find "$1/packs" -type f | sort | head -n1; }
+# one_pack REPO: the key of its first pack (packs/<hh>/<pack-id>).
+one_pack() { obj_keys "$1" packs/ | head -n1; }
 
 # expect_names WHAT TEXT...: stdout+stderr of the last command name each TEXT.
 expect_names() {
@@ -59,8 +60,8 @@ pack=$(one_pack "$r")
 pack_id=$(basename "$pack")
 [[ "$pack_id" =~ ^[0-9a-f]{64}$ ]] || fail "pack file name '$pack_id' is not 64 hex digits (docs/format.md)"
 [[ "$(basename "$(dirname "$pack")")" == "${pack_id:0:2}" ]] || fail "pack $pack is not under packs/<first two hex digits>/"
-assert_eq "pack name is the SHA-256 of its bytes" "$pack_id" "$(sha256sum <"$pack" | cut -d' ' -f1)"
-flip_bit "$pack" 1000 3 # inside the first blob's ciphertext
+assert_eq "pack name is the SHA-256 of its bytes" "$pack_id" "$(obj_sha256 "$r" "$pack")"
+obj_flip_bit "$r" "$pack" 1000 3 # inside the first blob's ciphertext
 expect_exit 6 cairn -r "$r" repo check --read-data
 expect_names "check --read-data of a pack with a flipped bit" "$pack_id"
 expect_exit 6 cairn -r "$r" repo check --read-data-subset 100%
@@ -73,7 +74,7 @@ expect_block_named
 r=$(fresh a2)
 pack=$(one_pack "$r")
 pack_id=$(basename "$pack")
-flip_bit "$pack" $(($(fsize "$pack") - 12 - 20)) 0
+obj_flip_bit "$r" "$pack" $(($(obj_size "$r" "$pack") - 12 - 20)) 0
 expect_exit 6 cairn -r "$r" repo check --read-data
 expect_names "check --read-data of a pack with a flipped bit in its header" "$pack_id"
 
@@ -81,7 +82,7 @@ expect_names "check --read-data of a pack with a flipped bit in its header" "$pa
 r=$(fresh a3 "$plain")
 pack=$(one_pack "$r")
 pack_id=$(basename "$pack")
-flip_bit "$pack" 1000 5
+obj_flip_bit "$r" "$pack" 1000 5
 expect_exit 6 cairn -r "$r" repo check --read-data
 expect_names "check --read-data of an unencrypted pack with a flipped bit" "$pack_id"
 expect_exit 6 cairn -r "$r" snapshot restore "$psnap" "$T/a3.restored"
@@ -90,10 +91,10 @@ expect_block_named
 
 # ---- (b) a bit in an index object --------------------------------------------
 r=$(fresh b)
-idx=$(find "$r/index" -type f | head -n1)
+idx=$(obj_keys "$r" index/ | head -n1)
 [[ -n "$idx" ]] || fail "no index object under $r/index"
 idx_id=$(basename "$idx")
-flip_bit "$idx" $(($(fsize "$idx") / 2)) 1
+obj_flip_bit "$r" "$idx" $(($(obj_size "$r" "$idx") / 2)) 1
 expect_exit 6 cairn -r "$r" repo check
 expect_names "check of an index object with a flipped bit" "$idx_id"
 expect_exit 6 cairn -r "$r" repo check --read-data
@@ -103,10 +104,10 @@ ok cairn -r "$r" repo check --read-data
 restore_cmp "$r" "$snap" "$img"
 
 # ---- (c) a bit in a snapshot manifest ------------------------------------------
-man=$(fresh c)/snapshots/$snap
-[[ -f "$man" ]] || fail "no manifest at snapshots/$snap (docs/format.md)"
-r=$T/c
-flip_bit "$man" $(($(fsize "$man") - 10)) 2 # in the sealed block map
+r=$(fresh c)
+man=snapshots/$snap
+obj_exists "$r" "$man" || fail "no manifest at snapshots/$snap (docs/format.md)"
+obj_flip_bit "$r" "$man" $(($(obj_size "$r" "$man") - 10)) 2 # in the sealed block map
 expect_exit 6 cairn -r "$r" repo check
 expect_names "check of a manifest with a flipped bit in its map" "$snap"
 expect_exit 6 cairn -r "$r" snapshot restore "$snap" "$T/c.restored"
@@ -114,8 +115,8 @@ expect_stderr_contains "$snap"
 
 # (c2) a bit in the manifest's sealed header.
 r=$(fresh c2)
-man=$r/snapshots/$snap
-flip_bit "$man" 40 4
+man=snapshots/$snap
+obj_flip_bit "$r" "$man" 40 4
 expect_exit 6 cairn -r "$r" repo check
 expect_names "check of a manifest with a flipped bit in its header" "$snap"
 

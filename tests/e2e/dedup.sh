@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 MiB=1048576
 KiB=1024
 bs=524288
-repo=$T/repo
+repo=$(repo_url repo)
 init_repo "$repo"
 
 # a: 32 MiB mixed (eighths of 4 MiB: random, text, hole, zeros, random, hole,
@@ -27,8 +27,8 @@ rand_stream dedup-d "$bs" >"$d"
 dd if="$a" of="$d" bs=1M seek="$bs" oflag=seek_bytes conv=notrunc,sparse status=none
 assert_eq "size of d" $((32 * MiB + bs)) "$(fsize "$d")"
 
-packs_bytes() { find "$repo/packs" -type f -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
-packs_count() { find "$repo/packs" -type f 2>/dev/null | wc -l; }
+packs_bytes() { obj_bytes "$repo" packs/; }
+packs_count() { obj_count "$repo" packs/; }
 
 sa=$(snap_create "$repo" "$a")
 assert_eq "a: bytes_new (its 40 data blocks)" $((20 * MiB)) "$(json .bytes_new)"
@@ -63,8 +63,8 @@ done
 ok cairn -r "$repo" --output json repo stats
 assert_eq "stats: snapshots" 4 "$(json .snapshots)"
 assert_eq "stats: chunks (40 + 32 + 1 distinct non-zero blocks)" 73 "$(json .chunks)"
-assert_eq "stats: packs (files under packs/)" "$(packs_count)" "$(json .packs)"
-assert_eq "stats: stored_bytes (bytes under packs/)" "$(packs_bytes)" "$(json .stored_bytes)"
+assert_eq "stats: packs (objects under packs/)" "$(packs_count)" "$(json .packs)"
+assert_eq "stats: stored_bytes (bytes of the objects under packs/)" "$(packs_bytes)" "$(json .stored_bytes)"
 assert_eq "stats: logical_bytes (sum of snapshot sizes)" $((3 * 32 * MiB + 32 * MiB + bs)) "$(json .logical_bytes)"
 assert_eq "stats: unique_raw_bytes" $((20 * MiB + 16 * MiB + bs)) "$(json .unique_raw_bytes)"
 ratio=$(json .dedup_ratio)

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 MiB=1048576
-repo=$T/repo
+repo=$(repo_url repo)
 img=$T/disk.img
 make_image "$img" $((6 * MiB + 4321)) errors
 init_repo "$repo"
@@ -41,23 +41,35 @@ printf '%s\nsecond line is ignored\n' "$CAIRN_PASSWORD" >"$T/pw"
 # The repository by variable, and file:// URLs.
 CAIRN_REPOSITORY=$repo ok cairn snapshot list
 expect_stdout_contains "$snap"
-ok cairn -r "file://$repo" snapshot list
-expect_stdout_contains "$snap"
+if [[ "$E2E_BACKEND" == local ]]; then
+  ok cairn -r "file://$repo" snapshot list
+  expect_stdout_contains "$snap"
+fi
 
 # ---- missing repository -------------------------------------------------------
-expect_exit 3 cairn -r "$T/nowhere" snapshot list
-expect_stderr_contains "$T/nowhere"
-mkdir "$T/empty-dir"
-expect_exit 3 cairn -r "$T/empty-dir" snapshot list
-expect_exit 3 cairn -r "$T/nowhere" snapshot restore "$snap" "$T/y.img"
+nowhere=$(repo_url nowhere)
+expect_exit 3 cairn -r "$nowhere" snapshot list
+expect_stderr_contains "$nowhere"
+# A place that holds something, but no repository: an empty directory, or a
+# prefix with a foreign object.
+empty=$(repo_url empty-dir)
+if [[ "$E2E_BACKEND" == local ]]; then
+  mkdir "$empty"
+else
+  echo "not a repository" >"$T/readme.txt"
+  obj_put "$empty" readme.txt "$T/readme.txt"
+fi
+expect_exit 3 cairn -r "$empty" snapshot list
+expect_exit 3 cairn -r "$nowhere" snapshot restore "$snap" "$T/y.img"
 [[ ! -e "$T/y.img" ]] || fail "restore from a missing repository created the target"
-[[ ! -e "$T/nowhere" ]] || fail "a command on a missing repository created $T/nowhere"
+assert_eq "objects at $nowhere after commands on a missing repository" 0 "$(obj_count "$nowhere")"
+[[ "$E2E_BACKEND" != local || ! -e "$nowhere" ]] || fail "a command on a missing repository created $nowhere"
 # init refuses an existing repository and leaves it alone.
-cfg=$(sha256sum <"$repo/config")
+cfg=$(obj_sha256 "$repo" config)
 rc=0
 cairn -r "$repo" repo init >"$OUT" 2>"$ERR" || rc=$?
 ((rc != 0)) || fail "repo init over an existing repository succeeded"
-assert_eq "config after a refused re-init" "$cfg" "$(sha256sum <"$repo/config")"
+assert_eq "config after a refused re-init" "$cfg" "$(obj_sha256 "$repo" config)"
 ok cairn -r "$repo" snapshot list
 expect_stdout_contains "$snap"
 
@@ -109,19 +121,21 @@ cairn -r "$repo" snapshot restore "$snap" "$T/no/such/dir/t.img" >"$OUT" 2>"$ERR
 ((rc != 0 && rc < 128)) || fail "restore into a missing directory: expected an error exit (1..127), got $rc; stderr: $(cat "$ERR")"
 
 # ---- damaged packs -------------------------------------------------------------------------
-cp -a "$repo" "$T/trunc"
-pack=$(find "$T/trunc/packs" -type f | sort | head -n1)
-truncate -s $(($(fsize "$pack") - 1000)) "$pack"
-expect_exit 6 cairn -r "$T/trunc" repo check
+trunc=$(repo_url trunc)
+repo_copy "$repo" "$trunc"
+pack=$(obj_keys "$trunc" packs/ | head -n1)
+obj_truncate "$trunc" "$pack" $(($(obj_size "$trunc" "$pack") - 1000))
+expect_exit 6 cairn -r "$trunc" repo check
 expect_output_contains "$(basename "$pack")"
-expect_exit 6 cairn -r "$T/trunc" repo check --read-data
-expect_exit 6 cairn -r "$T/trunc" snapshot restore "$snap" "$T/trunc.img"
+expect_exit 6 cairn -r "$trunc" repo check --read-data
+expect_exit 6 cairn -r "$trunc" snapshot restore "$snap" "$T/trunc.img"
 expect_stderr_contains "$snap"
 
-cp -a "$repo" "$T/nopack"
-pack=$(find "$T/nopack/packs" -type f | sort | head -n1)
-rm "$pack"
-expect_exit 6 cairn -r "$T/nopack" repo check
+nopack=$(repo_url nopack)
+repo_copy "$repo" "$nopack"
+pack=$(obj_keys "$nopack" packs/ | head -n1)
+obj_rm "$nopack" "$pack"
+expect_exit 6 cairn -r "$nopack" repo check
 expect_output_contains "$(basename "$pack")"
 
 # The original repository is intact.

@@ -21,7 +21,7 @@ fs=$T/fs.img
 mkfs.ext4 -q -F -d "$src" "$fs" 64M >"$T/mkfs.err" 2>&1 || fail "mkfs.ext4 -d failed: $(cat "$T/mkfs.err")"
 e2fsck -fn "$fs" >/dev/null 2>&1 || fail "the freshly built image does not pass e2fsck -fn (test setup problem)"
 
-repo=$T/repo
+repo=$(repo_url repo)
 init_repo "$repo"
 s1=$(snap_create "$repo" "$fs" --description "ext4 v1" --tag kind=ext4)
 cp --sparse=always "$fs" "$T/fs1.img"

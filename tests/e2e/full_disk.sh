@@ -5,6 +5,8 @@
 # (gc, then a bigger file system) the next snapshot completes.
 source "$(dirname "$0")/lib.sh"
 
+local_only "it fills a local file system; an object store has no disk to fill (a quota \
+answers 403 QuotaExceeded instead)"
 need_root "mounts a small tmpfs to fill it"
 MiB=1048576
 mnt=$T/mnt

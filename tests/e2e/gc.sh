@@ -6,17 +6,13 @@
 source "$(dirname "$0")/lib.sh"
 
 MiB=1048576
-repo=$T/repo
+repo=$(repo_url repo)
 init_repo "$repo"
 img=$T/disk.img
 
-# repo_state: every file under the repository (locks/ aside) with its size and
+# repo_state REPO (lib.sh): every object (locks/ aside) with its size and a
 # content hash, so "changes nothing" can be asserted exactly.
-repo_state() {
-  (cd "$repo" && find . -type f ! -path './locks/*' -printf '%p %s\n' | sort |
-    while read -r p s; do echo "$p $s $(sha256sum <"$p" | cut -c1-16)"; done)
-}
-packs_bytes() { find "$repo/packs" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+packs_bytes() { obj_bytes "$repo" packs/; }
 
 # Version v of the disk: 24 MiB shared random data + 8 MiB random of its own.
 declare -a snaps=() sums=()
@@ -42,9 +38,9 @@ expect_exit 7 cairn -r "$repo" snapshot restore "${snaps[2]}" "$T/gone.img"
 assert_eq "packs/ bytes right after snapshot delete (delete removes manifests only)" "$before" "$(packs_bytes)"
 
 # --dry-run changes nothing.
-state0=$(repo_state)
+state0=$(repo_state "$repo")
 ok cairn -r "$repo" repo gc --dry-run --grace-period 0
-assert_eq "repository after 'repo gc --dry-run --grace-period 0'" "$state0" "$(repo_state)"
+assert_eq "repository after 'repo gc --dry-run --grace-period 0'" "$state0" "$(repo_state "$repo")"
 
 # The default grace period (1 h) keeps these young packs.
 ok cairn -r "$repo" repo gc

@@ -12,9 +12,10 @@ snap=snap-44da73694f9df2bc2
 want_sha=e295af7f20923f851fddf825748b9475101fb0416316ce5672f51685b647e2e8
 want_size=481072
 
-# cairn writes lock objects while it works: use a copy, never the original.
-repo=$T/golden
-cp -a "$golden" "$repo"
+# cairn writes lock objects while it works: use a copy, never the original
+# (on S3: the same objects under a prefix, so the format reads the same there).
+repo=$(repo_url golden)
+repo_upload "$golden" "$repo"
 export CAIRN_PASSWORD=golden-v1
 
 ok cairn -r "$repo" repo check --read-data

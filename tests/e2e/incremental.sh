@@ -30,7 +30,8 @@ run_case() {
   local flag=$1 bs=$2
   shift 2
   local changed=("$@")
-  local repo=$T/repo-$bs img=$T/img-$bs
+  local repo img=$T/img-$bs
+  repo=$(repo_url "repo-$bs")
   log "block size $bs: changing ${#changed[@]} of $((size / bs)) blocks"
   make_image "$img" "$size" "inc-$bs"
   if [[ -n "$flag" ]]; then init_repo "$repo" --block-size "$flag"; else init_repo "$repo"; fi

@@ -3,7 +3,7 @@
 # passwd replaces one; the last key cannot be removed.
 source "$(dirname "$0")/lib.sh"
 
-repo=$T/repo
+repo=$(repo_url repo)
 img=$T/disk.img
 make_image "$img" $((3 * 1048576)) keys
 init_repo "$repo"
@@ -12,7 +12,7 @@ p1=$CAIRN_PASSWORD
 p2="second passphrase"
 p3="third passphrase"
 
-key_files() { ls "$repo/keys" | sort; }
+key_files() { obj_keys "$repo" keys/ | sed 's|^keys/||' | sort; }
 # key_count: keys per `key list --output json` (a list, or {"keys": [...]}).
 key_count() {
   ok cairn -r "$repo" --output json key list

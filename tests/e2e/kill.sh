@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 
 MiB=1048576
 RANDOM=${E2E_SEED:-4242} # reproducible delays and offsets
-repo=$T/repo
+repo=$(repo_url repo)
 img=$T/disk.img
 init_repo "$repo"
 make_image "$img" $((256 * MiB)) kill
@@ -91,13 +91,11 @@ ok cairn -r "$repo" repo gc --grace-period 0
 check_clean "$repo" --read-data
 verify 5 all
 ok cairn -r "$repo" --output json repo stats
-npacks=$(find "$repo/packs" -type f | wc -l)
-assert_eq "pack files on disk vs packs the index knows after gc (leftovers of killed runs remain?)" "$npacks" "$(json .packs)"
-bad=$(cd "$repo" && find . -regextype posix-extended -type f ! -regex '\./config' ! -regex '\./keys/[0-9a-f]+' \
-  ! -regex '\./packs/[0-9a-f]{2}/[0-9a-f]{64}' ! -regex '\./index/[0-9a-f]{64}' \
-  ! -regex '\./snapshots/snap-[0-9a-f]{17}' ! -path './locks/*')
-[[ -z "$bad" ]] || fail "files that are not repository objects remain after gc (temporary files of killed runs?):
+npacks=$(obj_count "$repo" packs/)
+assert_eq "pack objects in the repository vs packs the index knows after gc (leftovers of killed runs remain?)" "$npacks" "$(json .packs)"
+bad=$(obj_keys "$repo" | grep -vE '^(config|keys/[0-9a-f]+|packs/[0-9a-f]{2}/[0-9a-f]{64}|index/[0-9a-f]{64}|snapshots/snap-[0-9a-f]{17}|locks/.*)$' || true)
+[[ -z "$bad" ]] || fail "objects that are not repository objects remain after gc (temporary files of killed runs?):
 $bad"
-for p in $(find "$repo/packs" "$repo/index" -type f); do
-  [[ "$(sha256sum <"$p" | cut -d' ' -f1)" == "$(basename "$p")" ]] || fail "object $p does not hash to its name"
+for p in $(obj_keys "$repo" packs/) $(obj_keys "$repo" index/); do
+  [[ "$(obj_sha256 "$repo" "$p")" == "$(basename "$p")" ]] || fail "object $p does not hash to its name"
 done

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 MiB=1048576
-repo=$T/repo
+repo=$(repo_url repo)
 init_repo "$repo"
 big=$T/big.img
 rand_stream locked-big $((256 * MiB)) >"$big"
@@ -19,29 +19,30 @@ start_and_stop() {
   "$CAIRN_BIN" -r "$repo" -q snapshot create "$big" >"$T/bg.out" 2>"$T/bg.err" </dev/null &
   pid=$!
   track_pid "$pid"
-  local i
-  for ((i = 0; i < 2000; i++)); do
-    if [[ -n "$(ls "$repo/locks" 2>/dev/null)" ]]; then
+  local deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    if [[ -n "$(obj_keys "$repo" locks/)" ]]; then
       kill -STOP "$pid"
       return 0
     fi
     kill -0 "$pid" 2>/dev/null || fail "the backup ended before its lock appeared under locks/; stderr: $(cat "$T/bg.err")"
     sleep 0.005
   done
-  fail "no lock object appeared under $repo/locks within 10 s of starting a backup"
+  fail "no lock object appeared under $repo/locks within 30 s of starting a backup"
 }
 
 start_and_stop
-lockfile=$(ls "$repo/locks" | head -n1)
-log "backup pid $pid stopped holding lock $lockfile: $(cat "$repo/locks/$lockfile")"
-jq -e ".pid == $pid" "$repo/locks/$lockfile" >/dev/null || fail "lock $lockfile does not carry the holder's pid $pid: $(cat "$repo/locks/$lockfile")"
+lockfile=$(obj_keys "$repo" locks/ | head -n1)
+lock_json=$(obj_cat "$repo" "$lockfile")
+log "backup pid $pid stopped holding lock $lockfile: $lock_json"
+jq -e ".pid == $pid" <<<"$lock_json" >/dev/null || fail "lock $lockfile does not carry the holder's pid $pid: $lock_json"
 
 expect_exit 5 timeout 60 "$CAIRN_BIN" -r "$repo" repo gc --grace-period 0
 expect_stderr_contains "$pid"
 expect_stderr_matches 'lock'
 log "gc refused with: $(head -n 3 "$ERR" | tr '\n' ' ')"
 # gc did not leave its own lock behind.
-assert_eq "lock objects while the backup is stopped (gc must remove its own)" 1 "$(ls "$repo/locks" | wc -l)"
+assert_eq "lock objects while the backup is stopped (gc must remove its own)" 1 "$(obj_count "$repo" locks/)"
 
 # Shared users proceed.
 s1=$(snap_create "$repo" "$small")
@@ -52,7 +53,7 @@ kill -CONT "$pid"
 rc=0
 wait "$pid" || rc=$?
 assert_eq "exit of the backup after SIGCONT (stderr: $(cat "$T/bg.err"))" 0 "$rc"
-assert_eq "lock objects after every process ended" 0 "$(ls "$repo/locks" | wc -l)"
+assert_eq "lock objects after every process ended" 0 "$(obj_count "$repo" locks/)"
 ok cairn -r "$repo" repo gc --grace-period 0
 ok cairn -r "$repo" --output json snapshot list
 assert_eq "snapshots" 3 "$(json '(if type == "array" then . else .snapshots end) | length')"

@@ -18,7 +18,7 @@ attach() {
 
 img=$T/disk.img
 make_image "$img" "$size" loop
-repo=$T/repo
+repo=$(repo_url repo)
 init_repo "$repo"
 snap=$(snap_create "$repo" "$img")
 

@@ -130,16 +130,20 @@ check_repo() {
   check_clean "$repo" --read-data
 }
 
-check_repo "$T/repo64k" 65536 --block-size 64K
-check_repo "$T/repo-default" 524288
-check_repo "$T/repo-plain" 524288 --no-encryption
+repo64k=$(repo_url repo64k)
+repo_default=$(repo_url repo-default)
+check_repo "$repo64k" 65536 --block-size 64K
+check_repo "$repo_default" 524288
+check_repo "$(repo_url repo-plain)" 524288 --no-encryption
 
 # The default repository's config says 512 KiB; the 64K one says 64 KiB.
-assert_eq "config block_size (default)" 524288 "$(jq -r .block_size "$T/repo-default/config")"
-assert_eq "config block_size (--block-size 64K)" 65536 "$(jq -r .block_size "$T/repo64k/config")"
+assert_eq "config block_size (default)" 524288 "$(obj_cat "$repo_default" config | jq -r .block_size)"
+assert_eq "config block_size (--block-size 64K)" 65536 "$(obj_cat "$repo64k" config | jq -r .block_size)"
 
 # Bad block sizes are usage errors and create nothing.
-expect_exit 2 cairn -r "$T/bad1" repo init --block-size 100K
-[[ ! -e "$T/bad1/config" ]] || fail "repo init --block-size 100K (not a power of two) created a config"
-expect_exit 2 cairn -r "$T/bad2" repo init --block-size 16M
-[[ ! -e "$T/bad2/config" ]] || fail "repo init --block-size 16M (above 8 MiB) created a config"
+bad1=$(repo_url bad1)
+expect_exit 2 cairn -r "$bad1" repo init --block-size 100K
+! obj_exists "$bad1" config || fail "repo init --block-size 100K (not a power of two) created a config"
+bad2=$(repo_url bad2)
+expect_exit 2 cairn -r "$bad2" repo init --block-size 16M
+! obj_exists "$bad2" config || fail "repo init --block-size 16M (above 8 MiB) created a config"

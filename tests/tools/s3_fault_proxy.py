@@ -14,13 +14,18 @@ and, for a seeded random share of the requests, injects a fault instead:
 
 Every request may also be delayed (--delay-ms, plus up to --jitter-ms), to
 make a backup slow enough for a second process to act while it runs. With
+--trip REGEX the proxy relays faithfully until the first request whose
+"METHOD path?query" matches REGEX has been relayed, then fails every later
+request (a fault from --faults, or 503 if none is given): a network that
+breaks in the middle of an operation, at a point that does not depend on
+timing. With
 --region R, a request signed for another region gets AWS's answer to that
 (400 AuthorizationHeaderMalformed naming R, header x-amz-bucket-region: R),
 which RGW itself never gives: it does not check the region in the signature.
 
 The settings can change while it runs: --control FILE is a JSON object with
-any of "fail", "faults", "delay_ms", "jitter_ms", "region", re-read whenever
-the file's mtime changes. --log FILE gets one line per request:
+any of "fail", "faults", "delay_ms", "jitter_ms", "region", "trip", re-read
+whenever the file's mtime changes (a new "trip" re-arms the breaker). --log FILE gets one line per request:
 
   <seconds since start> <METHOD> <path?query> <status or fault> <bytes in> <bytes out>
 
@@ -71,11 +76,13 @@ class Settings:
             "delay_ms": args.delay_ms,
             "jitter_ms": args.jitter_ms,
             "region": args.region,
+            "trip": args.trip,
         }
-        self.current = dict(self.base)
+        self.current = self._normalize(dict(self.base))
         self.control = args.control
         self.control_mtime = None
         self.counts = {}
+        self.tripped = False
 
     def _reload(self):
         if not self.control:
@@ -95,17 +102,27 @@ class Settings:
             except (OSError, ValueError) as e:
                 print("fault-proxy: ignoring control file {}: {}".format(self.control, e),
                       file=sys.stderr)
-        if isinstance(merged["faults"], str):
-            merged["faults"] = [k for k in merged["faults"].split(",") if k]
-        self.current = merged
+        self.tripped = False
+        self.current = self._normalize(merged)
 
-    def decide(self):
+    @staticmethod
+    def _normalize(s):
+        if isinstance(s["faults"], str):
+            s["faults"] = [k for k in s["faults"].split(",") if k]
+        s["trip_re"] = re.compile(s["trip"]) if s.get("trip") else None
+        return s
+
+    def decide(self, request_line):
         """Returns (fault or None, delay in seconds, expected region or None)."""
         with self.lock:
             self._reload()
             s = self.current
             fault = None
-            if s["faults"] and self.rng.random() < float(s["fail"]):
+            if self.tripped:
+                fault = self.rng.choice(s["faults"] or ["503"])
+            elif s["trip_re"] is not None:
+                self.tripped = s["trip_re"].search(request_line) is not None
+            elif s["faults"] and self.rng.random() < float(s["fail"]):
                 fault = self.rng.choice(s["faults"])
             delay = float(s["delay_ms"]) / 1000.0
             if float(s["jitter_ms"]) > 0:
@@ -174,7 +191,7 @@ class Handler(BaseHTTPRequestHandler):
     def relay(self):
         srv = self.server
         body = self._read_body()
-        fault, delay, region = srv.settings.decide()
+        fault, delay, region = srv.settings.decide("{} {}".format(self.command, self.path))
         if delay > 0:
             time.sleep(delay)
         wrong = self._wrong_region(region)
@@ -261,6 +278,8 @@ def main():
     p.add_argument("--delay-ms", type=float, default=0.0, help="delay before every request")
     p.add_argument("--jitter-ms", type=float, default=0.0, help="plus a random 0..N ms")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--trip", default="",
+                   help="after the first request matching this regex, fail all others")
     p.add_argument("--region", default="",
                    help="answer requests signed for another region like AWS does")
     p.add_argument("--control", help="JSON file of settings, re-read when it changes")
