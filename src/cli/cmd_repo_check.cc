@@ -51,6 +51,8 @@ Status Run(Context& ctx, const Options& o) {
             std::chrono::system_clock::now().time_since_epoch()).count() / 24);
   }
   ASSIGN_OR_RETURN(auto repository, ctx.OpenRepository());
+  // S3: as many pack reads in flight as connections.
+  if (options.threads == 0) options.threads = ctx.io_parallelism(ctx.repo_url);
   ASSIGN_OR_RETURN(repo::CheckReport report,
                    repo::CheckRepository(*repository, options));
   size_t errors = 0;
@@ -74,7 +76,8 @@ Status Run(Context& ctx, const Options& o) {
                    {"packs_checked", report.packs_checked},
                    {"packs_read", report.packs_read},
                    {"chunks_verified", report.chunks_verified},
-                   {"bytes_read", report.bytes_read}});
+                   {"bytes_read", report.bytes_read},
+                   {"retries", ctx.retries()}});
   } else {
     std::string out;
     for (const auto& f : report.findings) {
@@ -90,6 +93,7 @@ Status Run(Context& ctx, const Options& o) {
     }
     out += errors == 0 ? ": no errors" : ": " + std::to_string(errors) + " errors";
     if (warnings > 0) out += ", " + std::to_string(warnings) + " warnings";
+    if (ctx.retries() > 0) out += "; retries: " + std::to_string(ctx.retries());
     ctx.Print(out + "\n");
   }
   if (errors > 0) {

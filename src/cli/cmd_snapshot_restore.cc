@@ -32,6 +32,7 @@ Status Run(Context& ctx, const Options& o) {
   repo::RestoreOptions options;
   options.force = o.force;
   options.threads = o.threads;
+  options.readers = ctx.io_parallelism(ctx.repo_url);  // S3: one per connection
   options.progress = &progress;
   options.stop = ctx.stop_token();
   ctx.set_cancellable(true);
@@ -46,13 +47,15 @@ Status Run(Context& ctx, const Options& o) {
                    {"size", header.size},
                    {"bytes_written", result->bytes_written},
                    {"blocks_restored", result->blocks_restored},
-                   {"seconds", result->seconds}});
+                   {"seconds", result->seconds},
+                   {"retries", ctx.retries()}});
     return Status::OK();
   }
   ctx.Note("restored " + id.str() + " to " + o.target + ": " + FormatBytes(header.size) +
            " (" + FormatBytes(result->bytes_written) + " written) in " +
            FormatSeconds(result->seconds) + " (" +
-           FormatRate(header.size, result->seconds) + ")\n");
+           FormatRate(header.size, result->seconds) + ")" +
+           (ctx.retries() > 0 ? ", retries: " + std::to_string(ctx.retries()) : "") + "\n");
   return Status::OK();
 }
 

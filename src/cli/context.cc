@@ -11,6 +11,7 @@
 #include "repo/config.h"
 #include "repo/ids.h"
 #include "storage/open.h"
+#include "storage/s3_backend.h"
 
 namespace cairn::cli {
 namespace {
@@ -39,9 +40,25 @@ Result<std::unique_ptr<storage::Backend>> Context::OpenBackend(bool create) {
     return InvalidArgumentError("no repository: pass -r/--repo or set CAIRN_REPOSITORY");
   }
   phase_ = ErrorPhase::kOpeningRepository;
-  auto backend = storage::OpenBackend(repo_url, create);
+  auto backend = storage::OpenBackend(repo_url, backend_options(create));
   if (backend.ok()) phase_ = ErrorPhase::kRunning;
   return backend;
+}
+
+storage::OpenOptions Context::backend_options(bool create) const {
+  storage::OpenOptions options;
+  options.create = create;
+  options.s3_endpoint = s3_endpoint;
+  options.s3_path_style = s3_path_style;
+  options.connections = connections;
+  options.retries = retries_;
+  return options;
+}
+
+size_t Context::io_parallelism(std::string_view url) const {
+  if (!storage::IsS3Url(url)) return 0;
+  return static_cast<size_t>(connections > 0 ? connections
+                                             : storage::S3Options::kDefaultConnections);
 }
 
 Result<std::unique_ptr<storage::Backend>> Context::OpenExistingBackend() {

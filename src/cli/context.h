@@ -12,6 +12,8 @@
 #ifndef CAIRN_CLI_CONTEXT_H_
 #define CAIRN_CLI_CONTEXT_H_
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stop_token>
@@ -25,6 +27,7 @@
 #include "core/status.h"
 #include "repo/repository.h"
 #include "storage/backend.h"
+#include "storage/open.h"
 
 namespace cairn::cli {
 
@@ -41,6 +44,9 @@ class Context {
   std::string output = "text";
   bool quiet = false;
   int verbose = 0;
+  std::string s3_endpoint;     // --s3-endpoint ("" = AWS_ENDPOINT_URL)
+  bool s3_path_style = false;  // --s3-path-style
+  int connections = 0;         // --connections (0 = default, S3 only)
 
   bool json() const { return output == "json"; }
   // kBar for text on a terminal, kJsonLines for json, kNone with -q.
@@ -52,6 +58,15 @@ class Context {
 
   // The storage at --repo. `create`: make a missing local directory.
   Result<std::unique_ptr<storage::Backend>> OpenBackend(bool create);
+  // How to open any repository URL with the global flags (--s3-endpoint,
+  // --s3-path-style, --connections); retries are counted in retries().
+  storage::OpenOptions backend_options(bool create) const;
+  // Retries made by every backend opened through this context so far.
+  uint64_t retries() const { return retries_->load(); }
+  // Concurrent requests that suit the repository at `url`: --connections
+  // (or its default) for S3, where each request waits on the network; 0
+  // ("the command's own default") for a local directory.
+  size_t io_parallelism(std::string_view url) const;
   // The storage of an existing repository (its config exists; kNotFound →
   // exit 3 otherwise), for commands that need no key (repo unlock).
   Result<std::unique_ptr<storage::Backend>> OpenExistingBackend();
@@ -79,6 +94,7 @@ class Context {
 
  private:
   SignalWatcher* signals_;
+  std::shared_ptr<std::atomic<uint64_t>> retries_ = std::make_shared<std::atomic<uint64_t>>(0);
   ErrorPhase phase_ = ErrorPhase::kRunning;
   bool json_printed_ = false;
   std::function<Status()> action_;

@@ -5,6 +5,21 @@
 // background thread; a crashed holder's lock expires by itself, and a lock of
 // a dead pid on this host is stale at once.
 //
+// Taking a lock never relies on atomic create alone, and is safe when two
+// processes race (docs/format.md has the argument):
+//   shared     Put locks/<id>; [settle]; list. Any live exclusive lock →
+//              remove ours, conflict (a shared lock always yields).
+//   exclusive  with Backend::PutIfAbsent: create locks/exclusive (one
+//              exclusive holder at a time, atomically; a stale one is taken
+//              over and re-read after `settle`); without it: Put
+//              locks/<id>; settle. Then list: a live exclusive lock older
+//              than ours (created, then id) → yield; any other live lock →
+//              look again after 2×settle (a racing newcomer has removed
+//              its own by then, an established holder has not) and yield
+//              if it is still there.
+// [settle] is waited only when the backend cannot PutIfAbsent: it gives
+// listings of eventually consistent stores time to show the other's lock.
+//
 // Thread-safety: a RepoLock is owned by one thread; its refresher thread is
 // internal and joined by Release()/the destructor.
 #ifndef CAIRN_REPO_LOCK_H_
@@ -46,6 +61,8 @@ struct LockOptions {
   std::chrono::seconds lease{300};
   std::chrono::seconds refresh_every{60};
   std::chrono::seconds wait{0};  // how long to retry a conflict
+  // Delay between writing a lock and trusting a listing (see above).
+  std::chrono::milliseconds settle{500};
 };
 
 class RepoLock {
@@ -66,10 +83,11 @@ class RepoLock {
   Status health() const;
 
  private:
-  RepoLock(storage::Backend& backend, LockInfo info, LockOptions options);
+  RepoLock(storage::Backend& backend, std::string key, LockInfo info, LockOptions options);
   void RefreshLoop();
 
   storage::Backend& backend_;
+  const std::string key_;  // locks/<id> or locks/exclusive
   LockInfo info_;
   const LockOptions options_;
   mutable std::mutex mu_;

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "core/bounded_queue.h"
 #include "core/thread_pool.h"
 #include "repo/chunk.h"
 #include "repo/lock.h"
@@ -19,6 +20,10 @@
 
 namespace cairn::repo {
 namespace {
+
+// Ranges in flight on a local disk; S3 repositories ask for more
+// (RestoreOptions::readers, from --connections).
+constexpr size_t kDefaultReaders = 2;
 
 uint64_t BlockLength(const SnapshotHeader& h, uint64_t block) {
   return std::min<uint64_t>(h.block_size, h.size - block * h.block_size);
@@ -56,15 +61,30 @@ class Restorer {
       : repo_(repo), m_(m), plan_(plan), target_(target), options_(options) {}
 
   Status Run() {
-    // One worker per core: measured fastest (more only add contention).
-    const size_t threads = std::min<size_t>(
-        options_.threads ? options_.threads : ThreadPool::DefaultThreads(),
-        plan_.jobs.size());
-    std::vector<std::thread> workers;
-    for (size_t i = 0; i < threads; ++i) workers.emplace_back([this] { Work(); });
+    // Fetchers read pack ranges ahead (I/O) while one decoder per core
+    // decodes and writes (CPU), so a cold disk or a slow link overlaps with
+    // decoding instead of idling a core; a writeback thread starts writing
+    // the target out early so the final sync has little left to do.
+    const size_t decoders = std::min<size_t>(
+        options_.threads ? options_.threads : ThreadPool::DefaultThreads(), plan_.jobs.size());
+    const size_t fetchers =
+        std::min<size_t>(options_.readers ? options_.readers : kDefaultReaders, plan_.jobs.size());
+    BoundedQueue<Fetched> fetched(std::max<size_t>(2, decoders + 1));
+    std::vector<std::thread> threads;
+    std::atomic<size_t> fetchers_left{fetchers};
+    for (size_t i = 0; i < fetchers; ++i) {
+      threads.emplace_back([&] {
+        Fetch(fetched);
+        if (fetchers_left.fetch_sub(1) == 1) fetched.Close();
+      });
+    }
+    for (size_t i = 0; i < decoders; ++i) threads.emplace_back([&] { Decode(fetched); });
+    if (fetchers == 0) fetched.Close();
+    target_.StartBackgroundWriteback();
     Status zeros = WriteZeros();
     if (!zeros.ok()) Fail(zeros);
-    for (std::thread& t : workers) t.join();
+    for (std::thread& t : threads) t.join();
+    target_.StopBackgroundWriteback();
     std::lock_guard lock(mu_);
     return error_;
   }
@@ -102,25 +122,45 @@ class Restorer {
     return Status::OK();
   }
 
-  void Work() {
+  struct Fetched {
+    size_t job = 0;
+    Buffer data;
+  };
+
+  void Fetch(BoundedQueue<Fetched>& out) {
     while (!failed_.load()) {
-      size_t j = next_.fetch_add(1);
+      const size_t j = next_.fetch_add(1);
       if (j >= plan_.jobs.size()) return;
       if (options_.stop.stop_requested()) {
         return Fail(CancelledError(fmt::format("restore of {} to {} cancelled",
                                                m_.header.id.str(), target_.path())));
       }
-      if (Status s = RunJob(plan_.jobs[j]); !s.ok()) return Fail(std::move(s));
+      const RangeJob& job = plan_.jobs[j];
+      const PackId& pack = plan_.packs[job.pack];
+      Result<Buffer> data = repo_.backend().GetRange(PackKey(pack), job.offset, job.length);
+      if (!data.ok()) {
+        return Fail(data.status().WithContext(
+            fmt::format("{}: reading pack {} offset {}",
+                        BlockContext(m_.header, plan_.refs[job.first].block), pack.Hex(),
+                        job.offset)));
+      }
+      if (!out.Push(Fetched{j, std::move(*data)})) return;
     }
   }
 
-  Status RunJob(const RangeJob& job) {
+  void Decode(BoundedQueue<Fetched>& in) {
+    while (std::optional<Fetched> f = in.Pop()) {
+      if (failed_.load()) continue;  // drain so fetchers never block on a full queue
+      if (Status s = RunJob(plan_.jobs[f->job], f->data); !s.ok()) {
+        Fail(std::move(s));
+        in.Close();
+      }
+    }
+  }
+
+  // Decodes the chunks of one fetched range and writes each to its blocks.
+  Status RunJob(const RangeJob& job, const Buffer& data) {
     const PackId& pack = plan_.packs[job.pack];
-    const BlockRef& first = plan_.refs[job.first];
-    ASSIGN_OR_RETURN_CTX(
-        Buffer data, repo_.backend().GetRange(PackKey(pack), job.offset, job.length),
-        fmt::format("{}: reading pack {} offset {}", BlockContext(m_.header, first.block),
-                    pack.Hex(), job.offset));
     for (size_t i = job.first; i < job.last;) {
       const BlockRef& r = plan_.refs[i];
       size_t j = i + 1;  // refs [i, j) share the chunk; r has the lowest block

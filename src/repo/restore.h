@@ -31,7 +31,8 @@ class SnapshotReader {
 
 struct RestoreOptions {
   bool force = false;     // allow a non-empty target
-  size_t threads = 0;     // 0 = cores
+  size_t threads = 0;     // decoding threads; 0 = cores
+  size_t readers = 0;     // pack ranges fetched at once; 0 = 2 (a local disk)
   Progress* progress = nullptr;
   std::stop_token stop;
 };

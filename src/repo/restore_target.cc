@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -102,7 +103,44 @@ Result<std::unique_ptr<RestoreTarget>> RestoreTarget::Open(const std::string& pa
   return OpenFile(path, snapshot_size, force);
 }
 
-RestoreTarget::~RestoreTarget() { ::close(fd_); }
+RestoreTarget::~RestoreTarget() {
+  StopBackgroundWriteback();
+  ::close(fd_);
+}
+
+void RestoreTarget::StartBackgroundWriteback() {
+  if (writeback_.joinable()) return;
+  stop_writeback_ = false;
+  writeback_ = std::thread([this] { WritebackLoop(); });
+}
+
+void RestoreTarget::StopBackgroundWriteback() {
+  if (!writeback_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    stop_writeback_ = true;
+  }
+  cv_.notify_all();
+  writeback_.join();
+}
+
+// Every kWritebackStep bytes, starts write-out of whatever is dirty in the
+// file. SYNC_FILE_RANGE_WRITE only queues the I/O; it waits when the device
+// queue is full, which is why this runs on its own thread and not in WriteAt.
+void RestoreTarget::WritebackLoop() {
+  constexpr uint64_t kWritebackStep = 64 << 20;
+  uint64_t kicked = 0;
+  std::unique_lock lock(mu_);
+  while (!stop_writeback_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(20));
+    const uint64_t written = written_.load(std::memory_order_relaxed);
+    if (written - kicked < kWritebackStep) continue;
+    kicked = written;
+    lock.unlock();
+    ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+    lock.lock();
+  }
+}
 
 // Buffered writes and one fsync at the end: measured faster here than O_DIRECT
 // (4.2 s vs 5.6 s for a 4 GiB restore, docs/performance.md), and simpler.
@@ -117,6 +155,7 @@ Status RestoreTarget::WriteAt(uint64_t offset, ByteSpan data) {
     }
     done += static_cast<size_t>(n);
   }
+  written_.fetch_add(data.size(), std::memory_order_relaxed);
   return Status::OK();
 }
 

@@ -2,6 +2,19 @@
 
 namespace cairn::storage {
 
+Status Backend::PutWithSha256(std::string_view key, ByteSpan data, const Digest&) {
+  return Put(key, data);
+}
+
+Status Backend::PutIfAbsent(std::string_view key, ByteSpan) {
+  return ConditionalPutUnsupported(Describe() + " (writing " + std::string(key) + ")");
+}
+
+Status ConditionalPutUnsupported(std::string_view where) {
+  return FailedPreconditionError(std::string(where) +
+                                 ": this storage cannot create an object only if it is absent");
+}
+
 Status ValidateKey(std::string_view key) {
   auto bad = [&](std::string_view why) {
     return InvalidArgumentError("invalid object key '" + std::string(key) + "': " + std::string(why));

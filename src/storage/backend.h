@@ -7,9 +7,9 @@
 // Every call is safe to retry. Put is atomic: a reader sees the whole old
 // object or the whole new one, never a part; once Put returns OK the object
 // is durable (survives a crash of the process and of the machine).
-// Remove of a missing key is OK. Anything a backend cannot promise (atomic
-// create-if-absent, listing right after writing) is handled above it, in
-// repo/.
+// Remove of a missing key is OK. PutIfAbsent (atomic create-if-absent) is
+// optional: a backend that cannot do it says so (kFailedPrecondition) and
+// repo/ falls back to a protocol that needs only Put and List (locks).
 //
 // Thread-safety: every method may be called from many threads at once.
 // Wrappers (fault injection, retry, rate limits) implement Backend around
@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "core/bytes.h"
+#include "core/crypto.h"
 #include "core/status.h"
 
 namespace cairn::storage {
@@ -41,6 +42,21 @@ class Backend {
 
   // Stores `data` under `key`, replacing any object there.
   virtual Status Put(std::string_view key, ByteSpan data) = 0;
+
+  // Put of `data` whose SHA-256 the caller already knows (a pack's id is
+  // the SHA-256 of its bytes). A backend that sends a payload hash (S3's
+  // x-amz-content-sha256) uses it instead of hashing again; the server then
+  // refuses bytes that do not match it. REQUIRES: sha256 == Sha256(data)
+  // (else such a backend fails the write). The default calls Put.
+  virtual Status PutWithSha256(std::string_view key, ByteSpan data, const Digest& sha256);
+
+  // Stores `data` under `key` only if no object is there, atomically: of
+  // two racing calls for one key exactly one succeeds. kAlreadyExists when
+  // the key exists (also when a retried call finds the object its own
+  // earlier attempt wrote: callers use keys only they write). Returns
+  // kFailedPrecondition (ConditionalPutUnsupported) when this backend cannot
+  // create conditionally; callers then fall back. The default does that.
+  virtual Status PutIfAbsent(std::string_view key, ByteSpan data);
 
   // The whole object. kNotFound if absent.
   virtual Result<Buffer> Get(std::string_view key) = 0;
@@ -65,6 +81,9 @@ class Backend {
   // Where this backend points, for messages: "/srv/backup", "s3://b/p".
   virtual std::string Describe() const = 0;
 };
+
+// The kFailedPrecondition error of a backend without PutIfAbsent.
+Status ConditionalPutUnsupported(std::string_view where);
 
 // REQUIRES nothing; returns kInvalidArgument naming the key if it is not a
 // valid relative key (see above).

@@ -8,6 +8,8 @@
 // returns it (wrapped in RetryingBackend).
 #include <stdlib.h>
 
+#include <atomic>
+
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -18,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/crypto.h"
 #include "storage/backend.h"
 #include "storage/fault_backend.h"
 #include "storage/local_backend.h"
@@ -71,6 +74,19 @@ std::vector<BackendFactory> Backends() {
   };
   all.push_back({"S3", [url_for, open_s3](const std::string& dir) -> std::unique_ptr<Backend> {
                    return open_s3(url_for(dir));
+                 }});
+  // Multipart forced for anything above 5 MiB, in 5 MiB parts.
+  all.push_back({"S3Multipart", [url_for](const std::string& dir) -> std::unique_ptr<Backend> {
+                   auto options = S3Options::FromEnvironment();
+                   EXPECT_TRUE(options.ok()) << options.status().ToString();
+                   if (!options.ok()) return nullptr;
+                   options->multipart_threshold = S3Options::kMinPartSize;
+                   options->part_size = S3Options::kMinPartSize;
+                   auto b = S3Backend::Open(url_for(dir), *std::move(options));
+                   EXPECT_TRUE(b.ok()) << b.status().ToString();
+                   if (!b.ok()) return nullptr;
+                   EXPECT_TRUE((*b)->CreateBucket().ok());
+                   return std::move(b).value();
                  }});
   all.push_back({"S3ThroughOpenBackend",
                  [url_for, open_s3](const std::string& dir) -> std::unique_ptr<Backend> {
@@ -139,6 +155,78 @@ TEST_P(BackendConformanceTest, RoundTripSizes) {
     ASSERT_TRUE(info.ok()) << info.status().ToString();
     EXPECT_EQ(info->size, size);
     EXPECT_EQ(info->key, key);
+  }
+}
+
+// Large enough for a multipart upload where one is configured (S3Multipart:
+// three parts, the last one short).
+TEST_P(BackendConformanceTest, LargeObjectRoundTrip) {
+  const Buffer data = Pattern((11 << 20) + 12345, 7);
+  PutOk("packs/big", data);
+  EXPECT_EQ(GetOk("packs/big"), data);
+  auto info = backend_->Stat("packs/big");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->size, data.size());
+  // A range across the boundary of the first two 5 MiB parts.
+  auto range = backend_->GetRange("packs/big", (5 << 20) - 100, 200);
+  ASSERT_TRUE(range.ok()) << range.status().ToString();
+  EXPECT_EQ(*range, Buffer(data.begin() + (5 << 20) - 100, data.begin() + (5 << 20) + 100));
+  // Replacing it with a small object works too.
+  PutOk("packs/big", AsBytes("small"));
+  EXPECT_EQ(AsStringView(GetOk("packs/big")), "small");
+}
+
+TEST_P(BackendConformanceTest, PutWithSha256) {
+  const Buffer data = Pattern(100000, 3);
+  Status s = backend_->PutWithSha256("packs/ab/known", data, Sha256(data));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(GetOk("packs/ab/known"), data);
+  if (GetParam().name.starts_with("S3")) {
+    // The server checks the payload hash it is given: bytes that do not
+    // match are refused, never stored.
+    Digest wrong = Sha256(data);
+    wrong[0] ^= std::byte{1};
+    s = backend_->PutWithSha256("packs/ab/damaged", data, wrong);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+    EXPECT_NE(s.message().find("XAmzContentSHA256Mismatch"), std::string::npos) << s.ToString();
+    EXPECT_EQ(backend_->Stat("packs/ab/damaged").status().code(), StatusCode::kNotFound);
+  }
+}
+
+TEST_P(BackendConformanceTest, PutIfAbsentCreatesOnce) {
+  Status first = backend_->PutIfAbsent("locks/exclusive", AsBytes("first"));
+  ASSERT_TRUE(first.ok()) << first.ToString();
+  Status second = backend_->PutIfAbsent("locks/exclusive", AsBytes("second"));
+  EXPECT_EQ(second.code(), StatusCode::kAlreadyExists) << second.ToString();
+  EXPECT_EQ(AsStringView(GetOk("locks/exclusive")), "first");
+  EXPECT_EQ(ListKeys("locks/"), std::set<std::string>{"locks/exclusive"});
+  ASSERT_TRUE(backend_->Remove("locks/exclusive").ok());
+  Status again = backend_->PutIfAbsent("locks/exclusive", AsBytes("third"));
+  EXPECT_TRUE(again.ok()) << again.ToString();
+  EXPECT_EQ(AsStringView(GetOk("locks/exclusive")), "third");
+  EXPECT_EQ(backend_->PutIfAbsent("a//b", AsBytes("x")).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(BackendConformanceTest, PutIfAbsentRaceHasOneWinner) {
+  constexpr int kThreads = 8;
+  for (int round = 0; round < 5; ++round) {
+    const std::string key = "locks/race-" + std::to_string(round);
+    std::atomic<int> won{0}, lost{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        Status s = backend_->PutIfAbsent(key, AsBytes("writer " + std::to_string(t)));
+        if (s.ok()) {
+          ++won;
+        } else {
+          EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.ToString();
+          ++lost;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(won.load(), 1) << key;
+    EXPECT_EQ(lost.load(), kThreads - 1) << key;
   }
 }
 

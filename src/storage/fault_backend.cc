@@ -81,6 +81,21 @@ Status FaultInjectingBackend::Put(std::string_view key, ByteSpan data) {
   return *d.fault;
 }
 
+Status FaultInjectingBackend::PutWithSha256(std::string_view key, ByteSpan data,
+                                            const Digest& sha256) {
+  Decision d = Check(Op::kPut, key);
+  if (!d.fault) return target_->PutWithSha256(key, data, sha256);
+  if (d.after_call) target_->PutWithSha256(key, data, sha256).IgnoreError();
+  return *d.fault;
+}
+
+Status FaultInjectingBackend::PutIfAbsent(std::string_view key, ByteSpan data) {
+  Decision d = Check(Op::kPut, key);
+  if (!d.fault) return target_->PutIfAbsent(key, data);
+  if (d.after_call) target_->PutIfAbsent(key, data).IgnoreError();
+  return *d.fault;
+}
+
 Result<Buffer> FaultInjectingBackend::Get(std::string_view key) {
   Decision d = Check(Op::kGet, key);
   if (!d.fault) return target_->Get(key);

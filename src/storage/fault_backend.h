@@ -9,6 +9,7 @@
 //   FaultRule::Random(Op::kPut, 0.1, s) each matching Put fails with
 //                                        probability 0.1 (seeded RNG, so a
 //                                        test is reproducible)
+// PutWithSha256 and PutIfAbsent count and fail as a Put (Op::kPut).
 // `key_prefix` narrows a rule to keys starting with it (for List: to list
 // prefixes starting with it). A failing call normally does not reach the
 // wrapped backend; with `after_call` it does, and the failure is reported
@@ -73,6 +74,8 @@ class FaultInjectingBackend : public Backend {
   uint64_t injected_faults() const;
 
   Status Put(std::string_view key, ByteSpan data) override;
+  Status PutWithSha256(std::string_view key, ByteSpan data, const Digest& sha256) override;
+  Status PutIfAbsent(std::string_view key, ByteSpan data) override;
   Result<Buffer> Get(std::string_view key) override;
   Result<Buffer> GetRange(std::string_view key, uint64_t offset,
                           uint64_t length) override;

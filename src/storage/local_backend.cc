@@ -213,16 +213,26 @@ Status LocalBackend::EnsureDir(const std::string& rel_dir) {
 
 Status LocalBackend::Put(std::string_view key, ByteSpan data) {
   RETURN_IF_ERROR(CheckKey(key));
-  Status s = PutOnce(key, data);
+  Status s = PutOnce(key, data, /*exclusive=*/false);
   if (s.code() == StatusCode::kNotFound) {
     // A directory we had created was removed behind our back; make it again.
     ForgetDirs();
-    s = PutOnce(key, data);
+    s = PutOnce(key, data, /*exclusive=*/false);
   }
   return s;
 }
 
-Status LocalBackend::PutOnce(std::string_view key, ByteSpan data) {
+Status LocalBackend::PutIfAbsent(std::string_view key, ByteSpan data) {
+  RETURN_IF_ERROR(CheckKey(key));
+  Status s = PutOnce(key, data, /*exclusive=*/true);
+  if (s.code() == StatusCode::kNotFound) {
+    ForgetDirs();
+    s = PutOnce(key, data, /*exclusive=*/true);
+  }
+  return s;
+}
+
+Status LocalBackend::PutOnce(std::string_view key, ByteSpan data, bool exclusive) {
   const std::string path = PathOf(key);
   const size_t slash = key.rfind('/');
   const std::string rel_dir(slash == std::string_view::npos ? "" : key.substr(0, slash));
@@ -248,7 +258,18 @@ Status LocalBackend::PutOnce(std::string_view key, ByteSpan data) {
   if (int err = WriteAll(fd.get(), data)) return fail(err);
   if (::fsync(fd.get()) != 0) return fail(errno);
   if (int err = fd.Close()) return fail(err);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(errno);
+  if (exclusive) {
+    // link() fails with EEXIST when the target exists: an atomic create.
+    if (::link(tmp.c_str(), path.c_str()) != 0) {
+      const int err = errno;
+      ::unlink(tmp.c_str());
+      if (err == EEXIST) return AlreadyExistsError("object " + path + " already exists");
+      return ErrnoToStatus(err, "writing " + path);
+    }
+    ::unlink(tmp.c_str());
+  } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return fail(errno);
+  }
   if (int err = SyncDir(dir)) return ErrnoToStatus(err, "syncing directory " + dir);
   return Status::OK();
 }

@@ -45,6 +45,9 @@ class LocalBackend : public Backend {
   LocalBackend& operator=(const LocalBackend&) = delete;
 
   Status Put(std::string_view key, ByteSpan data) override;
+  // Like Put, but the temporary file is link()ed to the target, which fails
+  // (kAlreadyExists) when the target exists.
+  Status PutIfAbsent(std::string_view key, ByteSpan data) override;
   Result<Buffer> Get(std::string_view key) override;
   Result<Buffer> GetRange(std::string_view key, uint64_t offset,
                           uint64_t length) override;
@@ -70,7 +73,8 @@ class LocalBackend : public Backend {
   void ForgetDirs();
   // One attempt of Put. kNotFound means the target directory vanished
   // (removed behind our back) and the caller may retry once.
-  Status PutOnce(std::string_view key, ByteSpan data);
+  // `exclusive`: fail with kAlreadyExists instead of replacing.
+  Status PutOnce(std::string_view key, ByteSpan data, bool exclusive);
   Status Walk(const std::string& rel_dir, std::string_view prefix,
               const std::function<Status(const ObjectInfo&)>& fn);
 

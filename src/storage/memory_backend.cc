@@ -22,6 +22,16 @@ Status MemoryBackend::Put(std::string_view key, ByteSpan data) {
   return Status::OK();
 }
 
+Status MemoryBackend::PutIfAbsent(std::string_view key, ByteSpan data) {
+  RETURN_IF_ERROR(ValidateKey(key));
+  Object obj{Buffer(data.begin(), data.end()), std::chrono::system_clock::now()};
+  std::lock_guard lock(mu_);
+  if (!objects_.try_emplace(std::string(key), std::move(obj)).second) {
+    return AlreadyExistsError(fmt::format("object {} already exists in memory backend", key));
+  }
+  return Status::OK();
+}
+
 Result<Buffer> MemoryBackend::Get(std::string_view key) {
   return GetRange(key, 0, UINT64_MAX);
 }

@@ -30,6 +30,7 @@ class MemoryBackend : public Backend {
   MemoryBackend& operator=(const MemoryBackend&) = delete;
 
   Status Put(std::string_view key, ByteSpan data) override;
+  Status PutIfAbsent(std::string_view key, ByteSpan data) override;
   Result<Buffer> Get(std::string_view key) override;
   Result<Buffer> GetRange(std::string_view key, uint64_t offset,
                           uint64_t length) override;

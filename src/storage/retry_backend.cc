@@ -44,6 +44,7 @@ Status RetryCall(const RetryPolicy &policy, std::string_view what,
                                 elapsed.count() / 1000.0, s.message()));
     }
     if (retries != nullptr) retries->fetch_add(1, std::memory_order_relaxed);
+    if (policy.counter) policy.counter->fetch_add(1, std::memory_order_relaxed);
     LogInfo(fmt::format("retrying {} in {} ms (attempt {} of {}): {}", what, wait.count(), n + 1,
                         max_attempts, s.message()));
     if (policy.sleep) {
@@ -73,6 +74,15 @@ Status RetryingBackend::Run(std::string_view what, const std::function<Status()>
 
 Status RetryingBackend::Put(std::string_view key, ByteSpan data) {
   return Run(fmt::format("put {}", key), [&] { return target_->Put(key, data); });
+}
+
+Status RetryingBackend::PutWithSha256(std::string_view key, ByteSpan data,
+                                      const Digest& sha256) {
+  return Run(fmt::format("put {}", key), [&] { return target_->PutWithSha256(key, data, sha256); });
+}
+
+Status RetryingBackend::PutIfAbsent(std::string_view key, ByteSpan data) {
+  return Run(fmt::format("put-if-absent {}", key), [&] { return target_->PutIfAbsent(key, data); });
 }
 
 Result<Buffer> RetryingBackend::Get(std::string_view key) {

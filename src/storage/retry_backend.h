@@ -12,6 +12,10 @@
 // bounded by the wrapped backend's timeouts, so a call fails in bounded time.
 // Each retry is logged with LogInfo (visible with -v) and counted.
 //
+// PutIfAbsent is retried like Put; a retry that finds the object (its own
+// earlier attempt landed but the reply was lost) returns kAlreadyExists, as
+// the Backend contract allows.
+//
 // List is retried without calling `fn` twice for a key: keys delivered by a
 // failed attempt are skipped when the listing is repeated. An error returned
 // by `fn` itself is never retried.
@@ -43,6 +47,9 @@ struct RetryPolicy {
   // How to wait; tests replace it to run without sleeping.
   std::function<void(std::chrono::milliseconds)> sleep;
   uint64_t seed = 0;  // jitter RNG seed; 0 picks a random one
+  // When set, every retry is also counted here (shared by whoever wants a
+  // total across backends, e.g. the CLI's "retries: N" summary).
+  std::shared_ptr<std::atomic<uint64_t>> counter;
 };
 
 // Runs `attempt` under `policy` as RetryingBackend does: retries while it
@@ -67,6 +74,8 @@ class RetryingBackend : public Backend {
   uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
 
   Status Put(std::string_view key, ByteSpan data) override;
+  Status PutWithSha256(std::string_view key, ByteSpan data, const Digest& sha256) override;
+  Status PutIfAbsent(std::string_view key, ByteSpan data) override;
   Result<Buffer> Get(std::string_view key) override;
   Result<Buffer> GetRange(std::string_view key, uint64_t offset, uint64_t length) override;
   Result<ObjectInfo> Stat(std::string_view key) override;
