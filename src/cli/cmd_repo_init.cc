@@ -1,13 +1,21 @@
 // cairn repo init [--block-size 512K] [--no-encryption]
+//                 [--copy-params-from URL [--from-password-file F]]
 //
 // Creates a repository at --repo (a missing local directory is created) and
 // prints its id on stdout. The passphrase comes from --password-file,
 // CAIRN_PASSWORD, or two prompts that must agree. An existing repository is
-// refused with exit 8.
+// refused with exit 8. With --copy-params-from, the new repository takes the
+// block size and chunk-id key of the repository at URL (opened with
+// --from-password-file, CAIRN_FROM_PASSWORD_FILE, CAIRN_FROM_PASSWORD or a
+// prompt), so the two compute the same chunk ids and `snapshot copy` between
+// them moves sealed chunks without re-hashing; its encryption key is new.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/other_repository.h"
 #include "core/units.h"
 #include "repo/config.h"
 #include "repo/repository.h"
@@ -17,8 +25,45 @@ namespace {
 
 struct Options {
   std::string block_size = "512K";
+  bool block_size_given = false;
   bool no_encryption = false;
+  std::string copy_params_from;
+  std::string from_password_file;
 };
+
+// Takes block size and chunk-id key from the repository at
+// o.copy_params_from into `init`.
+Status CopyParams(Context& ctx, const Options& o, repo::InitOptions& init) {
+  ASSIGN_OR_RETURN(auto params,
+                   OpenOtherRepository(ctx, OtherRepository{o.copy_params_from, "parameter source",
+                                                            o.from_password_file,
+                                                            "CAIRN_FROM_PASSWORD",
+                                                            "CAIRN_FROM_PASSWORD_FILE"}));
+  const std::string where = params->Describe();
+  const repo::RepoConfig& config = params->config();
+  if (o.block_size_given && init.block_size != config.block_size) {
+    return InvalidArgumentError(fmt::format(
+        "--block-size {} differs from the block size {} of {}, which --copy-params-from copies; "
+        "drop --block-size",
+        o.block_size, FormatBytes(config.block_size), where));
+  }
+  init.block_size = config.block_size;
+  if (!config.encrypted) {
+    if (init.encrypted) {
+      return InvalidArgumentError(
+          where + " is unencrypted (its chunk ids are plain SHA-256): pass --no-encryption to "
+                  "make a repository with the same chunk ids");
+    }
+    return Status::OK();
+  }
+  if (!init.encrypted) {
+    return InvalidArgumentError(where +
+                                " is encrypted: its chunk-id key needs an encrypted repository; "
+                                "drop --no-encryption");
+  }
+  init.id_key = params->cipher().master_key().id_key;
+  return Status::OK();
+}
 
 Status Run(Context& ctx, const Options& o) {
   ASSIGN_OR_RETURN(uint64_t block_size, ParseSize(o.block_size));
@@ -31,6 +76,7 @@ Status Run(Context& ctx, const Options& o) {
   repo::InitOptions init;
   init.block_size = static_cast<uint32_t>(block_size);
   init.encrypted = !o.no_encryption;
+  if (!o.copy_params_from.empty()) RETURN_IF_ERROR(CopyParams(ctx, o, init));
   if (init.encrypted) {
     ASSIGN_OR_RETURN(init.passphrase,
                      ctx.ReadNewPassphrase(ctx.password_file, "CAIRN_PASSWORD"));
@@ -42,13 +88,20 @@ Status Run(Context& ctx, const Options& o) {
     ctx.PrintJson({{"id", config.id},
                    {"repository", where},
                    {"block_size", config.block_size},
-                   {"encrypted", config.encrypted}});
+                   {"encrypted", config.encrypted},
+                   {"params_from", o.copy_params_from.empty()
+                                       ? nlohmann::json(nullptr)
+                                       : nlohmann::json(o.copy_params_from)}});
     return Status::OK();
   }
   ctx.Print(config.id + "\n");
   ctx.Note("created cairn repository at " + where + " (block size " +
            FormatBytes(config.block_size) +
            (config.encrypted ? ", encrypted" : ", NOT encrypted") + ")\n");
+  if (!o.copy_params_from.empty()) {
+    ctx.Note("block size and chunk ids shared with " + o.copy_params_from +
+             " (snapshot copy between them sends chunks without re-hashing)\n");
+  }
   if (config.encrypted) {
     ctx.Note("keep the passphrase safe: without it the data cannot be read\n");
   }
@@ -65,7 +118,16 @@ void RegisterRepoInit(CLI::App& repo, Context& ctx) {
       ->capture_default_str();
   cmd->add_flag("--no-encryption", o->no_encryption,
                 "Store chunks unencrypted (chunk ids are plain SHA-256)");
-  cmd->callback([&ctx, o] { ctx.SetAction([&ctx, o] { return Run(ctx, *o); }); });
+  cmd->add_option("--copy-params-from", o->copy_params_from,
+                  "Take block size and chunk-id key from this repository (so copies between "
+                  "the two need no re-hashing)");
+  cmd->add_option("--from-password-file", o->from_password_file,
+                  "Passphrase file of the --copy-params-from repository")
+      ->envname("CAIRN_FROM_PASSWORD_FILE");
+  cmd->callback([&ctx, o, cmd] {
+    o->block_size_given = cmd->get_option("--block-size")->count() > 0;
+    ctx.SetAction([&ctx, o] { return Run(ctx, *o); });
+  });
 }
 
 }  // namespace cairn::cli

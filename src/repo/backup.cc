@@ -47,17 +47,25 @@ Result<std::optional<SnapshotId>> ResolveParent(Repository& repo, const Source& 
   return std::optional<SnapshotId>();
 }
 
-// Writes one index object naming `packs` and adds them to the loaded index.
-Status CommitIndex(Repository& repo, const std::vector<IndexedPack>& packs) {
-  if (packs.empty()) return Status::OK();
-  IndexObject object;
-  object.packs = packs;
-  Buffer encoded = EncodeIndexObject(repo.cipher(), object);
-  IndexId id = IndexId::FromBytes(Sha256(encoded));
-  RETURN_IF_ERROR_CTX(repo.backend().Put(IndexKey(id), encoded),
-                      fmt::format("writing index {} for {} new packs", id.Hex(), packs.size()));
-  for (const IndexedPack& p : packs) repo.index().AddPack(p);
-  return Status::OK();
+// The parent's map for a changed-only backup, or nullopt (with a warning
+// saying why) when there is no usable parent: then every block is read.
+Result<std::optional<Manifest>> ChangedOnlyParent(Repository& repo, const Source& source,
+                                                  const std::optional<SnapshotId>& parent) {
+  const std::string what = "changed-only backup of " + source.name();
+  if (!parent.has_value()) {
+    LogWarning(what + ": no parent snapshot to take unchanged blocks from; reading every block");
+    return std::optional<Manifest>();
+  }
+  ASSIGN_OR_RETURN_CTX(Manifest m, repo.LoadManifest(*parent),
+                       "loading parent snapshot " + parent->str() + " for the " + what);
+  if (m.header.size != source.size() || m.header.block_size != repo.config().block_size) {
+    LogWarning(fmt::format("{}: parent {} has {} bytes in {} blocks, the source {} bytes in {} "
+                           "blocks; reading every block",
+                           what, parent->str(), m.header.size, FormatBytes(m.header.block_size),
+                           source.size(), FormatBytes(repo.config().block_size)));
+    return std::optional<Manifest>();
+  }
+  return std::optional<Manifest>(std::move(m));
 }
 
 }  // namespace
@@ -79,13 +87,19 @@ Result<BackupResult> CreateSnapshot(Repository& repo, Source& source,
   }
 
   ASSIGN_OR_RETURN(std::optional<SnapshotId> parent, ResolveParent(repo, source, options));
-  ASSIGN_OR_RETURN(PipelineOutput out, RunBackupPipeline(repo, source, options));
+  std::optional<Manifest> unchanged_from;
+  if (options.changed_only.has_value()) {
+    ASSIGN_OR_RETURN(unchanged_from, ChangedOnlyParent(repo, source, parent));
+  }
+  ASSIGN_OR_RETURN(PipelineOutput out,
+                   RunBackupPipeline(repo, source, options,
+                                     unchanged_from ? &unchanged_from->blocks : nullptr));
   if (options.stop.stop_requested()) {
     return CancelledError("backup of " + source.name() + " cancelled; nothing was saved");
   }
   RETURN_IF_ERROR_CTX(lock->health(),
                       "backup of " + source.name() + ": lost the repository lock; nothing was saved");
-  RETURN_IF_ERROR(CommitIndex(repo, out.packs));
+  RETURN_IF_ERROR(CommitPacks(repo, out.packs));
 
   Manifest manifest;
   SnapshotHeader& h = manifest.header;
@@ -110,7 +124,7 @@ Result<BackupResult> CreateSnapshot(Repository& repo, Source& source,
     LogWarning("snapshot " + h.id.str() + " saved, but releasing the lock failed: " +
                s.ToString());
   }
-  return BackupResult{manifest.header};
+  return BackupResult{manifest.header, out.bytes_unchanged};
 }
 
 }  // namespace cairn::repo

@@ -50,6 +50,9 @@ struct BackupOptions {
 
 struct BackupResult {
   SnapshotHeader snapshot;  // as saved, stats filled
+  // changed_only: bytes of blocks taken from the parent's map unread (they
+  // count in neither bytes_read nor bytes_new).
+  uint64_t bytes_unchanged = 0;
 };
 
 // Takes a shared lock for its duration and (re)loads the index under it.

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/bounded_queue.h"
+#include "core/crypto.h"
 #include "core/thread_pool.h"
 #include "repo/chunk.h"
 #include "repo/pack.h"
@@ -24,6 +25,23 @@ struct ReadItem {
   Buffer data;
 };
 
+// Sorted, merged, non-empty extents.
+std::vector<Extent> Normalize(std::vector<Extent> extents) {
+  std::erase_if(extents, [](const Extent& e) { return e.length == 0; });
+  std::sort(extents.begin(), extents.end(),
+            [](const Extent& a, const Extent& b) { return a.offset < b.offset; });
+  std::vector<Extent> out;
+  for (const Extent& e : extents) {
+    if (!out.empty() && e.offset <= out.back().offset + out.back().length) {
+      out.back().length =
+          std::max(out.back().offset + out.back().length, e.offset + e.length) - out.back().offset;
+    } else {
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
 struct BlobItem {
   ChunkId id;
   Buffer blob;
@@ -32,10 +50,12 @@ struct BlobItem {
 
 class BackupPipeline {
  public:
-  BackupPipeline(Repository& repo, Source& source, const BackupOptions& options)
+  BackupPipeline(Repository& repo, Source& source, const BackupOptions& options,
+                 const std::vector<ChunkId>* unchanged_from)
       : repo_(repo),
         source_(source),
         options_(options),
+        unchanged_from_(unchanged_from),
         block_size_(repo.config().block_size),
         threads_(options.threads ? options.threads : ThreadPool::DefaultThreads()),
         uploaders_(options.uploaders ? options.uploaders : kDefaultUploaders),
@@ -52,6 +72,14 @@ class BackupPipeline {
     const uint64_t count = (size + block_size_ - 1) / block_size_;
     ASSIGN_OR_RETURN_CTX(extents_, source_.DataExtents(), "listing data extents of " + source_.name());
     out_.blocks.assign(count, ChunkId{});
+    if (unchanged_from_ != nullptr) {
+      if (!options_.changed_only.has_value() || unchanged_from_->size() != count) {
+        return InternalError(fmt::format(
+            "changed-only backup of {}: the parent map has {} blocks, the source {}",
+            source_.name(), unchanged_from_->size(), count));
+      }
+      changed_ = Normalize(*options_.changed_only);
+    }
     for (size_t i = 0; i < buffers_; ++i) (void)free_.Push(Buffer(block_size_));
 
     std::thread reader([this, count] { ReadLoop(count); });
@@ -70,6 +98,7 @@ class BackupPipeline {
     out_.stats.bytes_read = bytes_read_.load();
     out_.stats.bytes_new = bytes_new_.load();
     out_.stats.chunks_new = chunks_new_.load();
+    out_.bytes_unchanged = bytes_unchanged_;
     return std::move(out_);
   }
 
@@ -96,9 +125,24 @@ class BackupPipeline {
     if (options_.progress != nullptr) options_.progress->Add(bytes);
   }
 
+  // Changed-only: takes block `b` ([off, off+len)) from the parent's map
+  // unread if no changed extent touches it and the parent's chunk is zero or
+  // indexed. `c` walks changed_ along with the blocks.
+  bool TakeUnchanged(uint64_t b, uint64_t off, uint64_t len, size_t& c) {
+    if (unchanged_from_ == nullptr) return false;
+    while (c < changed_.size() && changed_[c].offset + changed_[c].length <= off) ++c;
+    if (c < changed_.size() && changed_[c].offset < off + len) return false;
+    const ChunkId& id = (*unchanged_from_)[b];
+    if (!id.IsZero() && !repo_.index().Contains(id)) return false;  // lost: read it
+    out_.blocks[b] = id;  // the reader owns this index (no worker sees b)
+    bytes_unchanged_ += len;
+    Report(len);
+    return true;
+  }
+
   void ReadLoop(uint64_t count) {
     const uint64_t size = source_.size();
-    size_t e = 0;
+    size_t e = 0, c = 0;
     for (uint64_t b = 0; b < count && !failed_.load(); ++b) {
       if (options_.stop.stop_requested()) {
         Fail(CancelledError("backup of " + source_.name() + " cancelled; nothing was saved"));
@@ -106,6 +150,7 @@ class BackupPipeline {
       }
       const uint64_t off = b * block_size_;
       const uint64_t len = std::min<uint64_t>(block_size_, size - off);
+      if (TakeUnchanged(b, off, len, c)) continue;
       while (e < extents_.size() && extents_[e].offset + extents_[e].length <= off) ++e;
       if (e == extents_.size() || extents_[e].offset >= off + len) {
         Report(len);  // wholly inside a hole: zero, nothing to read
@@ -168,7 +213,8 @@ class BackupPipeline {
   void UploadLoop() {
     while (std::optional<PackWriter::Finished> pack = uploads_.Pop()) {
       if (failed_.load()) continue;
-      Status s = repo_.backend().Put(PackKey(pack->id), pack->data);
+      // The pack id is the SHA-256 of its bytes: S3 need not hash it again.
+      Status s = repo_.backend().PutWithSha256(PackKey(pack->id), pack->data, pack->id.bytes);
       if (!s.ok()) {
         Fail(s.WithContext(fmt::format("uploading pack {} ({} chunks, {} bytes)", pack->id.Hex(),
                                        pack->entries.size(), pack->data.size())));
@@ -185,6 +231,9 @@ class BackupPipeline {
   Repository& repo_;
   Source& source_;
   const BackupOptions& options_;
+  const std::vector<ChunkId>* const unchanged_from_;  // null unless changed-only
+  std::vector<Extent> changed_;  // normalized options_.changed_only
+  uint64_t bytes_unchanged_ = 0;  // written by the reader; read after join
   const uint64_t block_size_;
   const size_t threads_;
   const size_t uploaders_;
@@ -214,9 +263,22 @@ class BackupPipeline {
 }  // namespace
 
 Result<PipelineOutput> RunBackupPipeline(Repository& repo, Source& source,
-                                         const BackupOptions& options) {
-  BackupPipeline pipeline(repo, source, options);
+                                         const BackupOptions& options,
+                                         const std::vector<ChunkId>* unchanged_from) {
+  BackupPipeline pipeline(repo, source, options, unchanged_from);
   return pipeline.Run();
+}
+
+Status CommitPacks(Repository& repo, const std::vector<IndexedPack>& packs) {
+  if (packs.empty()) return Status::OK();
+  IndexObject object;
+  object.packs = packs;
+  Buffer encoded = EncodeIndexObject(repo.cipher(), object);
+  IndexId id = IndexId::FromBytes(Sha256(encoded));
+  RETURN_IF_ERROR_CTX(repo.backend().Put(IndexKey(id), encoded),
+                      fmt::format("writing index {} for {} new packs", id.Hex(), packs.size()));
+  for (const IndexedPack& p : packs) repo.index().AddPack(p);
+  return Status::OK();
 }
 
 }  // namespace cairn::repo

@@ -46,6 +46,10 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<storage::Ba
   if (options.encrypted && options.passphrase.empty()) {
     return InvalidArgumentError("an encrypted repository needs a non-empty passphrase");
   }
+  if (options.id_key.has_value() && !options.encrypted) {
+    return InvalidArgumentError(
+        "an unencrypted repository has no chunk-id key (its chunk ids are plain SHA-256)");
+  }
   const std::string where = backend->Describe();
   Result<storage::ObjectInfo> existing = backend->Stat(kConfigKey);
   if (existing.ok()) return AlreadyExistsError("a repository already exists at " + where);
@@ -67,6 +71,7 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<storage::Ba
     // The key goes first: a crash before the config is written leaves an
     // orphan key (ignored, it names another id), never a config no key opens.
     MasterKey master = MasterKey::Generate();
+    if (options.id_key.has_value()) master.id_key = *options.id_key;
     ASSIGN_OR_RETURN(KeyFile key,
                      WrapMasterKey(master, config.id, options.passphrase, options.scrypt));
     RETURN_IF_ERROR_CTX(backend->Put(KeyFileKey(key.id), AsBytes(key.ToJson())),

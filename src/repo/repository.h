@@ -27,6 +27,10 @@ struct InitOptions {
   bool encrypted = true;
   std::string passphrase;  // REQUIRES non-empty when encrypted
   ScryptParams scrypt;     // tests may lower n
+  // The chunk-id key to use instead of a random one, so that this repository
+  // computes the same chunk ids as another (`repo init --copy-params-from`;
+  // the encryption key stays random). REQUIRES encrypted when set.
+  std::optional<std::array<std::byte, 32>> id_key;
 };
 
 struct KeyInfo {
