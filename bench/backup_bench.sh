@@ -294,14 +294,18 @@ for t in "${tools[@]}"; do
         verify cairn "$out/disk.raw"
       fi
       ;;
+    # A restore is done when its data is on disk: cairn fsyncs the target
+    # before it exits, restic and borg do not, so their time includes a
+    # `sync` (otherwise the next step's cache drop pays for their write-out).
     restic) # restic 0.14 has no sparse restore (added in 0.15)
-      if measure restic restore restic -q -r "$run/repo-restic" restore latest --target "$out"; then
+      # shellcheck disable=SC2016
+      if measure restic restore sh -c 'restic -q -r "$1" restore latest --target "$2" && sync' sh "$run/repo-restic" "$out"; then
         verify restic "$out$disk"
       fi
       ;;
     borg)
       # shellcheck disable=SC2016
-      if measure borg restore sh -c 'cd "$1" && borg extract --sparse "$2"' sh "$out" "$run/repo-borg::incremental"; then
+      if measure borg restore sh -c 'cd "$1" && borg extract --sparse "$2" && sync' sh "$out" "$run/repo-borg::incremental"; then
         verify borg "$out$disk"
       fi
       ;;

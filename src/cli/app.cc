@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/daemon_client.h"
 #include "cli/exit_codes.h"
 #include "cli/signals.h"
 #include "core/log.h"
@@ -30,6 +31,15 @@ void AddGlobalFlags(CLI::App& app, Context& ctx) {
       ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("-q,--quiet", ctx.quiet, "No progress and no warnings; results only");
   app.add_flag("-v,--verbose", ctx.verbose, "More detail on stderr (-vv for debug)");
+  app.add_option("--s3-endpoint", ctx.s3_endpoint,
+                 "S3 endpoint URL, e.g. http://127.0.0.1:7480 (default: AWS_ENDPOINT_URL, "
+                 "else AWS)");
+  app.add_flag("--s3-path-style", ctx.s3_path_style,
+               "Path-style S3 addressing (ENDPOINT/bucket/key) instead of virtual-hosted");
+  app.add_option("--connections", ctx.connections,
+                 "S3 requests in flight at once; also the backup's uploaders and the "
+                 "restore's readers (default 8)")
+      ->check(CLI::PositiveNumber);
 }
 
 void RegisterVersion(CLI::App& app, Context& ctx) {
@@ -74,6 +84,48 @@ void RegisterHelp(CLI::App& app, Context& ctx) {
   });
 }
 
+// Finds the option `name` ("-r", "--repo") on `app` or the commands above it.
+const CLI::Option* FindOption(const CLI::App* app, const std::string& name) {
+  for (; app != nullptr; app = app->get_parent()) {
+    if (const CLI::Option* opt = app->get_option_no_throw(name)) return opt;
+  }
+  return nullptr;
+}
+
+// For "a subcommand is required": which word was not a command, or which
+// command needs one more word, and what the choices are.
+std::string ExplainMissingCommand(CLI::App& app, int argc, char** argv) {
+  CLI::App* current = &app;
+  std::string path = "cairn";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() > 1 && arg[0] == '-') {
+      // Skip the value of an option that takes one ("-r URL", not "--repo=URL").
+      const CLI::Option* opt = FindOption(current, arg);
+      if (arg.find('=') == std::string::npos && opt != nullptr && opt->get_type_size() > 0) ++i;
+      continue;
+    }
+    CLI::App* sub = nullptr;
+    for (CLI::App* candidate : current->get_subcommands({})) {
+      if (candidate->check_name(arg)) sub = candidate;
+    }
+    if (sub == nullptr) {
+      if (current->get_subcommands({}).empty()) break;  // a positional argument
+      path = "unknown command \"" + arg + "\" for `" + path + "`";
+      break;
+    }
+    current = sub;
+    path += " " + arg;
+  }
+  if (path.rfind("unknown", 0) != 0) path = "`" + path + "` needs a command";
+  std::string choices;
+  for (const CLI::App* sub : current->get_subcommands({})) {
+    choices += (choices.empty() ? "" : ", ") + sub->get_name();
+  }
+  return path + " (one of: " + choices + ")";
+}
+
 int Run(int argc, char** argv, SignalWatcher& signals) {
   Context ctx(&signals);
   CLI::App app(
@@ -84,10 +136,12 @@ int Run(int argc, char** argv, SignalWatcher& signals) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "cairn " CAIRN_VERSION);
   app.footer(
-      "Global flags (-r, --password-file, --output, -q, -v) may also follow the command;\n"
+      "Global flags (-r, --password-file, --output, -q, -v, --s3-endpoint, --s3-path-style,\n"
+      "--connections) may also follow the command;\n"
       "CAIRN_PASSWORD holds the passphrase. Exit codes and JSON fields: docs/cli.md.\n"
       "`cairn help COMMAND...` for a command.");
   AddGlobalFlags(app, ctx);
+  AddDaemonFlags(app);  // --api-socket
   RegisterVersion(app, ctx);
   RegisterHelp(app, ctx);
 
@@ -112,16 +166,31 @@ int Run(int argc, char** argv, SignalWatcher& signals) {
   RegisterSnapshotRestore(*snapshot, ctx);
   RegisterSnapshotDelete(*snapshot, ctx);
   RegisterSnapshotDiff(*snapshot, ctx);
+  RegisterSnapshotCopy(*snapshot, ctx);
+
+  RegisterServe(app, ctx);
+  CLI::App* volume = app.add_subcommand("volume", "Create, attach and manage the daemon's volumes");
+  volume->require_subcommand(1);
+  RegisterVolumeCreate(*volume, ctx);
+  RegisterVolumeList(*volume, ctx);
+  RegisterVolumeDelete(*volume, ctx);
+  RegisterVolumeResize(*volume, ctx);
+  RegisterVolumeAttach(*volume, ctx);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::fprintf(stderr, "cairn: usage error: %s\n", e.what());
+    std::string what = e.what();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+        what.find("subcommand") != std::string::npos) {
+      what = ExplainMissingCommand(app, argc, argv);
+    }
+    std::fprintf(stderr, "cairn: usage error: %s\n", what.c_str());
     std::fprintf(stderr, "Run `cairn help` or `cairn COMMAND --help` for usage.\n");
     if (ctx.json()) {
       std::fprintf(stdout, "%s\n",
-                   ErrorJson(InvalidArgumentError(e.what()), kExitUsage).c_str());
+                   ErrorJson(InvalidArgumentError(what), kExitUsage).c_str());
     }
     return kExitUsage;
   }

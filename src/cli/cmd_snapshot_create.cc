@@ -1,10 +1,15 @@
 // cairn snapshot create SOURCE [--description D] [--tag K=V]...
 //                              [--parent SNAP | --no-parent] [--threads N]
+// cairn snapshot create vol-… [vol-…]... [--description D] [--tag K=V]... [--wait]
+//
+// A `vol-…` SOURCE is a volume of the running daemon (cli/volume_snapshots.h):
+// the snapshot is taken at once (several volumes at one instant) and
+// uploaded in the background; the id is printed while it is `pending`.
 //
 // Backs up a regular file or block device. Text mode prints the snapshot id
 // on stdout and a one-line summary on stderr (unless -q); JSON mode prints
 // {"snapshot_id","source","size","bytes_read","bytes_new","bytes_stored",
-// "chunks_new","seconds","parent"}. Ctrl-C stops it (exit 130) without
+// "chunks_new","seconds","retries","parent"}. Ctrl-C stops it (exit 130) without
 // saving anything.
 #include <CLI/CLI.hpp>
 
@@ -12,6 +17,7 @@
 #include "cli/context.h"
 #include "cli/output.h"
 #include "cli/tags.h"
+#include "cli/volume_snapshots.h"
 #include "core/log.h"
 #include "core/units.h"
 #include "repo/backup.h"
@@ -22,6 +28,8 @@ namespace {
 
 struct Options {
   std::string source;
+  std::vector<std::string> more_volumes;  // vol-… after the first
+  bool wait = false;                      // volumes: until uploaded
   std::string description;
   std::vector<std::string> tags;
   std::string parent;
@@ -30,6 +38,23 @@ struct Options {
 };
 
 Status Run(Context& ctx, const Options& o) {
+  if (o.source.starts_with("vol-")) {
+    VolumeSnapshotOptions v;
+    v.volumes.push_back(o.source);
+    v.volumes.insert(v.volumes.end(), o.more_volumes.begin(), o.more_volumes.end());
+    v.description = o.description;
+    ASSIGN_OR_RETURN(v.tags, ParseTags(o.tags));
+    v.wait = o.wait;
+    if (!o.parent.empty() || o.no_parent || o.threads != 0) {
+      return InvalidArgumentError(
+          "--parent, --no-parent and --threads apply to files and devices, not to volumes (the "
+          "daemon chooses the parent: the volume's last completed snapshot)");
+    }
+    return CreateVolumeSnapshots(ctx, v);
+  }
+  if (!o.more_volumes.empty()) {
+    return InvalidArgumentError("several SOURCEs are allowed only for volumes (vol-…)");
+  }
   repo::BackupOptions options;
   ASSIGN_OR_RETURN(options.tags, ParseTags(o.tags));
   options.description = o.description;
@@ -41,6 +66,7 @@ Status Run(Context& ctx, const Options& o) {
   }
   ASSIGN_OR_RETURN(std::unique_ptr<repo::Source> source, repo::OpenFileSource(o.source));
   ASSIGN_OR_RETURN(auto repository, ctx.OpenRepository());
+  options.uploaders = ctx.io_parallelism(ctx.repo_url);  // S3: one per connection
 
   Progress progress(ctx.progress_mode(), "backup", source->size());
   options.progress = &progress;
@@ -62,6 +88,7 @@ Status Run(Context& ctx, const Options& o) {
                    {"bytes_stored", s.bytes_stored},
                    {"chunks_new", s.chunks_new},
                    {"seconds", s.seconds},
+                   {"retries", ctx.retries()},
                    {"parent", h.parent && !h.parent->empty()
                                   ? nlohmann::json(h.parent->str())
                                   : nlohmann::json(nullptr)}});
@@ -73,7 +100,7 @@ Status Run(Context& ctx, const Options& o) {
            " stored in " + FormatSeconds(s.seconds) + " (" +
            FormatRate(s.bytes_read, s.seconds) + ")" +
            (h.parent && !h.parent->empty() ? ", parent " + h.parent->str() : "") +
-           "\n");
+           (ctx.retries() > 0 ? ", retries: " + std::to_string(ctx.retries()) : "") + "\n");
   return Status::OK();
 }
 
@@ -83,7 +110,10 @@ void RegisterSnapshotCreate(CLI::App& snapshot, Context& ctx) {
   auto o = std::make_shared<Options>();
   CLI::App* cmd = snapshot.add_subcommand(
       "create", "Back up a file or block device (prints the snapshot id)");
-  cmd->add_option("SOURCE", o->source, "A regular file or a block device")->required();
+  cmd->add_option("SOURCE", o->source, "A regular file, a block device, or a volume (vol-…)")
+      ->required();
+  cmd->add_option("VOLUMES", o->more_volumes, "More volumes to snapshot at the same instant");
+  cmd->add_flag("--wait", o->wait, "Volumes: wait until the upload is completed");
   cmd->add_option("--description", o->description, "Free text stored with the snapshot");
   cmd->add_option("--tag", o->tags, "KEY=VALUE (repeatable)")->take_all()->allow_extra_args(false);
   auto* parent = cmd->add_option(

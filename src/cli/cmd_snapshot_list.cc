@@ -2,7 +2,9 @@
 //
 // A table (id, source, size, created, state, description), oldest first; or
 // in JSON an array of snapshot objects (cli/output.h SnapshotHeaderJson).
-// Manifests that cannot be read are reported as warnings on stderr.
+// Manifests that cannot be read are reported as warnings on stderr. When a
+// volume daemon answers (--api-socket), its snapshots that are `pending` or
+// ended in `error` follow, with "progress" and "error" in JSON.
 #include <filesystem>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +13,7 @@
 #include "cli/context.h"
 #include "cli/output.h"
 #include "cli/tags.h"
+#include "cli/volume_snapshots.h"
 #include "core/log.h"
 #include "core/units.h"
 
@@ -43,9 +46,26 @@ Status Run(Context& ctx, const Options& o) {
       shown.push_back(&h);
     }
   }
+  // The daemon's snapshots not (yet) in the repository.
+  std::vector<nlohmann::json> from_daemon;
+  for (auto& s : DaemonSnapshotsNotInRepository()) {
+    const std::string id = s.value("id", "");
+    bool in_repo = false;
+    for (const auto& h : list.snapshots) in_repo = in_repo || h.id.str() == id;
+    std::map<std::string, std::string> tags;
+    const nlohmann::json tag_doc = s.value("tags", nlohmann::json::object());
+    for (auto it = tag_doc.begin(); it != tag_doc.end(); ++it) {
+      if (it->is_string()) tags[it.key()] = it->get<std::string>();
+    }
+    if (!in_repo && SourceMatches(s.value("source", ""), o.source) &&
+        TagsMatch(tags, wanted_tags)) {
+      from_daemon.push_back(std::move(s));
+    }
+  }
   if (ctx.json()) {
     nlohmann::json doc = nlohmann::json::array();
     for (const auto* h : shown) doc.push_back(SnapshotHeaderJson(*h));
+    for (const auto& s : from_daemon) doc.push_back(s);
     ctx.PrintJson(doc);
     return Status::OK();
   }
@@ -54,8 +74,19 @@ Status Run(Context& ctx, const Options& o) {
     rows.push_back({h->id.str(), h->source, FormatBytes(h->size), h->created,
                     h->state, h->description});
   }
+  for (const auto& s : from_daemon) {
+    std::string state = s.value("state", "");
+    const auto progress = s.value("progress", nlohmann::json::object());
+    const uint64_t total = progress.value("bytes_total", uint64_t{0});
+    if (state == "pending" && total > 0) {
+      state += " " + std::to_string(progress.value("bytes_done", uint64_t{0}) * 100 / total) + "%";
+    }
+    rows.push_back({s.value("id", ""), s.value("source", ""),
+                    FormatBytes(s.value("size", uint64_t{0})), s.value("created", ""), state,
+                    s.value("description", "")});
+  }
   ctx.Print(FormatTable({"id", "source", "size", "created", "state", "description"}, rows));
-  ctx.Note(std::to_string(shown.size()) + " snapshot" + (shown.size() == 1 ? "" : "s") + "\n");
+  ctx.Note(std::to_string(rows.size()) + " snapshot" + (rows.size() == 1 ? "" : "s") + "\n");
   return Status::OK();
 }
 

@@ -31,6 +31,15 @@ void RegisterSnapshotShow(CLI::App& snapshot, Context& ctx);
 void RegisterSnapshotRestore(CLI::App& snapshot, Context& ctx);
 void RegisterSnapshotDelete(CLI::App& snapshot, Context& ctx);
 void RegisterSnapshotDiff(CLI::App& snapshot, Context& ctx);
+void RegisterSnapshotCopy(CLI::App& snapshot, Context& ctx);
+
+// cairn serve (the volume daemon) and cairn volume ... (its client)
+void RegisterServe(CLI::App& app, Context& ctx);
+void RegisterVolumeCreate(CLI::App& volume, Context& ctx);
+void RegisterVolumeList(CLI::App& volume, Context& ctx);  // list, show
+void RegisterVolumeDelete(CLI::App& volume, Context& ctx);
+void RegisterVolumeResize(CLI::App& volume, Context& ctx);
+void RegisterVolumeAttach(CLI::App& volume, Context& ctx);  // attach, detach
 
 }  // namespace cairn::cli
 

@@ -4,6 +4,7 @@
 // Devices() below.
 #include <algorithm>
 #include <functional>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -38,6 +39,9 @@ struct DeviceKind {
   // first half and zeros (a hole) in the second.
   std::function<Fixture()> make;
 };
+
+// Test names and failure messages show the kind, not the struct's bytes.
+void PrintTo(const DeviceKind& kind, std::ostream* os) { *os << kind.name; }
 
 Buffer Content() {
   Buffer b = Pattern(kSize / 2, 7);

@@ -77,6 +77,11 @@ expect_stdout_contains "$snap"
 expect_exit 2 cairn -r "$repo" snapshot list --no-such-flag
 expect_stderr_contains --no-such-flag
 expect_exit 2 cairn -r "$repo" snapshot frobnicate
+expect_stderr_contains 'unknown command "frobnicate" for `cairn snapshot`' 'one of: create, list'
+expect_exit 2 cairn bogus
+expect_stderr_contains 'unknown command "bogus" for `cairn`'
+expect_exit 2 cairn -r "$repo" key
+expect_stderr_contains '`cairn key` needs a command (one of: list, add'
 expect_exit 2 cairn -r "$repo" snapshot restore "$snap" # missing TARGET
 expect_exit 2 cairn -r "$repo" snapshot show not-a-snapshot-id
 expect_exit 2 cairn -r "$repo" --output yaml snapshot list

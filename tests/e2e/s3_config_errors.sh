@@ -122,6 +122,23 @@ AWS_ENDPOINT_URL=$PROXY_URL AWS_DEFAULT_REGION=eu-west-1 ok env -u AWS_REGION "$
 expect_stdout_contains "$snap"
 proxy_stop
 
+# --- a bucket out of space (RGW's 403 QuotaExceeded) -----------------------------------
+# Not a credentials problem: cairn says the bucket is out of space (exit 9).
+qbucket=cairn-quota-$$-$RANDOM
+s3_mkbucket "$qbucket"
+at_exit "s3_rm_prefix $qbucket '' >/dev/null 2>&1"
+conf=${CAIRN_S3_DIR:-}/ceph.conf
+[[ -f "$conf" ]] || fail "no ceph.conf of the test server at $conf (CAIRN_S3_DIR)"
+radosgw-admin -c "$conf" quota set --quota-scope=bucket --bucket="$qbucket" --max-size=1048576 \
+  >"$T/quota.log" 2>&1 && radosgw-admin -c "$conf" quota enable --quota-scope=bucket \
+  --bucket="$qbucket" >>"$T/quota.log" 2>&1 || fail "radosgw-admin quota: $(cat "$T/quota.log")"
+qrepo=s3://$qbucket/repo
+init_repo "$qrepo"
+make_image "$T/quota.img" $((8 * 1048576)) quota
+expect_exit 9 cairn -r "$qrepo" snapshot create "$T/quota.img"
+expect_stderr_contains "bucket $qbucket is out of space (quota)" "QuotaExceeded"
+check_clean "$qrepo"
+
 # Nothing above damaged the repository.
 restore_cmp "$repo" "$snap" "$img"
 check_clean "$repo" --read-data

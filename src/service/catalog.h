@@ -1,0 +1,140 @@
+// Catalog: the daemon's persistent record of volumes, snapshots it took
+// (pending, completed or failed) and events, in SQLite (DIR/catalog.db, WAL,
+// synchronous=FULL: a call that returned OK survives a crash).
+//
+// The catalog is metadata only. Volume data lives in the volume engine's
+// files; a completed snapshot's data and manifest live in the repository,
+// which stays the authority for completed snapshots (the catalog row is the
+// daemon's history: progress, how it was read, why it failed).
+//
+// Volume states (docs/api.md):
+//
+//   create ──> creating ──> available <──attach/detach──> in-use
+//                 │             │
+//                 v             v delete
+//               error        deleting ──> (row removed)
+//
+// Snapshot states:
+//
+//   snapshot create ──> pending ──upload done──> completed
+//                          └─────upload failed / daemon stopped──> error
+//
+// Thread-safety: every method may be called from any thread; calls are
+// serialized by an internal mutex. Read-modify-write sequences
+// (GetVolume, then UpdateVolume) are the caller's to serialize.
+#ifndef CAIRN_SERVICE_CATALOG_H_
+#define CAIRN_SERVICE_CATALOG_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "service/sqlite.h"
+
+namespace cairn::service {
+
+inline constexpr char kVolumeCreating[] = "creating";
+inline constexpr char kVolumeAvailable[] = "available";
+inline constexpr char kVolumeInUse[] = "in-use";
+inline constexpr char kVolumeDeleting[] = "deleting";
+inline constexpr char kVolumeError[] = "error";
+
+inline constexpr char kSnapshotPending[] = "pending";
+inline constexpr char kSnapshotCompleted[] = "completed";
+inline constexpr char kSnapshotError[] = "error";
+
+struct VolumeRecord {
+  std::string id;  // "vol-" + 17 hex digits
+  uint64_t size = 0;
+  std::string volume_type;        // gp3, io2, st1, sc1, standard
+  uint64_t iops = 0;              // 0 = unlimited
+  uint64_t throughput_mibps = 0;  // 0 = unlimited
+  bool encrypted = false;
+  std::string state;
+  std::string created;  // RFC 3339 UTC
+  std::map<std::string, std::string> tags;
+  std::string attached;       // when it was attached; empty = not attached
+  std::string last_snapshot;  // newest completed snapshot: the next one's parent
+  std::string error;          // why the state is `error`
+};
+
+struct SnapshotRecord {
+  std::string id;  // "snap-…", handed out at the instant
+  std::string volume_id;
+  std::string state;
+  std::string created;    // the instant (RFC 3339 UTC)
+  std::string completed;  // when it turned completed or error
+  std::string description;
+  std::map<std::string, std::string> tags;
+  std::string parent;    // snapshot whose map fills unread blocks; empty = none
+  std::string group_id;  // shared by the snapshots of one multi-volume create
+  uint64_t size = 0;
+  uint64_t bytes_total = 0;  // bytes the upload will read
+  uint64_t bytes_done = 0;   // bytes read so far
+  uint64_t bytes_read = 0;   // final stats, from the repository
+  uint64_t bytes_new = 0;
+  uint64_t bytes_stored = 0;
+  std::string read_mode;    // "changed" (changed blocks only) or "full"
+  std::string read_reason;  // why "full" (no parent, bitmap not trusted, ...)
+  std::string error;        // why the state is `error`
+};
+
+struct EventRecord {
+  int64_t seq = 0;
+  std::string time;    // RFC 3339 UTC
+  std::string object;  // "vol-…", "snap-…", "daemon"
+  std::string kind;    // "state", "info", "warning"
+  std::string message;
+};
+
+class Catalog {
+ public:
+  // Opens or creates the catalog at `path`, creating or checking the schema.
+  // kFailedPrecondition if it was written by a newer schema version.
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& path);
+
+  // Volumes. kNotFound "volume vol-… not found" for unknown ids;
+  // kAlreadyExists if InsertVolume repeats an id.
+  Status InsertVolume(const VolumeRecord& v);
+  Status UpdateVolume(const VolumeRecord& v);  // every field, by id
+  Status DeleteVolume(const std::string& id);
+  Result<VolumeRecord> GetVolume(const std::string& id);
+  Result<std::vector<VolumeRecord>> ListVolumes();  // by created, then id
+  // Sets only last_snapshot (the snapshot uploader's one write to a volume
+  // row, so it never races with the daemon's read-modify-write of others).
+  Status SetLastSnapshot(const std::string& volume_id, const std::string& snapshot_id);
+
+  // Snapshots. InsertSnapshots writes all rows in one transaction (a group
+  // is all or nothing).
+  Status InsertSnapshots(const std::vector<SnapshotRecord>& snapshots);
+  Status UpdateSnapshot(const SnapshotRecord& s);  // every field, by id
+  Result<SnapshotRecord> GetSnapshot(const std::string& id);
+  // Filters: empty = any. Sorted by created, then id.
+  Result<std::vector<SnapshotRecord>> ListSnapshots(const std::string& volume_id = "",
+                                                    const std::string& state = "");
+
+  // Events, numbered from 1 in the order they were added.
+  Result<int64_t> AddEvent(const EventRecord& e);
+  // Events with seq > `after`, oldest first, at most `limit`.
+  Result<std::vector<EventRecord>> ListEvents(int64_t after, int64_t limit);
+
+  // Small daemon settings ("clean_shutdown", ...). nullopt when unset.
+  Result<std::optional<std::string>> GetMeta(const std::string& key);
+  Status SetMeta(const std::string& key, const std::string& value);
+
+ private:
+  explicit Catalog(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Status Migrate();
+
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;  // guarded by mu_
+};
+
+}  // namespace cairn::service
+
+#endif  // CAIRN_SERVICE_CATALOG_H_

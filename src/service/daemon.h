@@ -1,0 +1,151 @@
+// Daemon: `cairn serve`. Owns a data directory and everything in it, and
+// wires the layers together: the catalog (what exists), the volume engine
+// (the bytes), the NBD server (attached volumes, to clients), the
+// repository (where snapshots go) and the local HTTP API (api.h) through
+// which the `cairn volume …` and `cairn snapshot create vol-…` commands ask
+// for changes.
+//
+// Data directory:
+//   DIR/daemon.lock      flock()ed by the running daemon; holds its pid
+//   DIR/catalog.db       the catalog (SQLite, WAL)
+//   DIR/daemon.key       32 random bytes wrapping the volume keys (0600)
+//   DIR/volumes/vol-…/   one volume each (volume/volume.h)
+//   DIR/api.sock         the API socket (default place)
+//
+// Lifecycle:
+//   Start: lock DIR ─> open catalog ─> fail snapshots left pending by the
+//          last run ─> open every volume ─> NBD server ─> API server
+//   Shutdown (SIGTERM): stop the API ─> stop NBD (in-flight requests are
+//          answered) ─> abandon uploads (their snapshots become `error`)
+//          ─> close volumes (flush, mark clean) ─> mark the stop clean.
+//
+// Thread-safety: the operation methods may be called from many threads (API
+// handlers); changes to volumes and snapshots are serialized by one mutex,
+// volume I/O is not (it goes straight from NBD to the volume).
+#ifndef CAIRN_SERVICE_DAEMON_H_
+#define CAIRN_SERVICE_DAEMON_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/status.h"
+#include "nbd/server.h"
+#include "repo/repository.h"
+#include "service/catalog.h"
+#include "service/data_dir_lock.h"
+#include "service/event_log.h"
+#include "service/snapshotter.h"
+#include "service/volume_registry.h"
+
+namespace cairn::service {
+
+class ApiServer;
+
+struct DaemonOptions {
+  std::string data_dir;
+  std::string api_socket;                      // empty: DIR/api.sock
+  std::string nbd_listen = "127.0.0.1:10809";  // empty: no TCP listener
+  std::string nbd_socket;                      // empty: no unix listener
+  std::string repository;                      // for messages and GET /v1/daemon
+  std::string version;
+};
+
+struct CreateVolumeRequest {
+  uint64_t size = 0;
+  std::string volume_type = "gp3";
+  uint32_t iops = 0;        // 0: the type's default
+  uint32_t throughput = 0;  // MiB/s; 0: the type's default
+  bool encrypted = false;
+  std::map<std::string, std::string> tags;
+};
+
+// A volume as the API shows it: the catalog row and its live state.
+struct VolumeStatus {
+  VolumeRecord record;
+  std::string nbd_uri;     // set while attached
+  size_t connections = 0;  // NBD sessions on it now
+  std::string limits;      // "gp3, 3000 IOPS, 125 MiB/s"
+  std::vector<std::string> pending_snapshots;
+};
+
+struct CreateSnapshotsRequest {
+  std::vector<std::string> volume_ids;  // one instant for all of them
+  std::string description;
+  std::map<std::string, std::string> tags;
+};
+
+class Daemon {
+ public:
+  // Takes the data directory and starts serving. `repo` is open already.
+  static Result<std::unique_ptr<Daemon>> Start(const DaemonOptions& options,
+                                               std::unique_ptr<repo::Repository> repo);
+  ~Daemon();  // Shutdown()s
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // The clean stop (see the top comment). Idempotent.
+  void Shutdown();
+
+  const DaemonOptions& options() const { return options_; }
+  const std::string& api_socket() const { return api_socket_; }
+  // Base NBD URI for an export name.
+  std::string NbdUri(const std::string& volume_id) const;
+
+  // Volumes. Errors name the volume and what to do: kNotFound (unknown id),
+  // kInvalidArgument (size, type, limits), kFailedPrecondition (wrong state:
+  // attached, deleting, error, a snapshot still uploading).
+  Result<VolumeStatus> CreateVolume(const CreateVolumeRequest& request);
+  Result<std::vector<VolumeStatus>> ListVolumes();
+  Result<VolumeStatus> GetVolume(const std::string& id);
+  // Refused while attached or while a snapshot of it is pending, unless
+  // `force` (which detaches, disconnecting clients, and abandons the
+  // uploads).
+  Status DeleteVolume(const std::string& id, bool force);
+  // Grows online; NBD clients see the new size when they reconnect.
+  Result<VolumeStatus> ResizeVolume(const std::string& id, uint64_t new_size);
+  // Exports it over NBD (idempotent); the status carries the URI.
+  Result<VolumeStatus> AttachVolume(const std::string& id);
+  // Stops exporting it, ending its NBD sessions (idempotent).
+  Result<VolumeStatus> DetachVolume(const std::string& id);
+
+  // Snapshots: frozen at one instant, recorded `pending`, uploaded in the
+  // background. Returns the pending records in request order.
+  Result<std::vector<SnapshotRecord>> CreateSnapshots(const CreateSnapshotsRequest& request);
+  // With live progress filled in for the one uploading.
+  Result<std::vector<SnapshotRecord>> ListSnapshots(const std::string& volume_id,
+                                                    const std::string& state);
+  Result<SnapshotRecord> GetSnapshot(const std::string& id);
+  Result<std::vector<EventRecord>> ListEvents(int64_t after, int64_t limit);
+
+ private:
+  explicit Daemon(DaemonOptions options);
+  Status Open(std::unique_ptr<repo::Repository> repo);
+  Status Recover();
+  Status OpenVolume(VolumeRecord& record);
+  VolumeStatus StatusOf(const VolumeRecord& record);
+  Status SetState(VolumeRecord& record, const std::string& state, const std::string& why = "");
+  std::string VolumeDir(const std::string& id) const;
+  Result<VolumeRecord> UsableVolume(const std::string& id);  // REQUIRES: mu_ held
+
+  const DaemonOptions options_;
+  std::string api_socket_;
+  std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<EventLog> events_;
+  std::unique_ptr<repo::Repository> repo_;
+  Buffer daemon_key_;
+  VolumeRegistry volumes_;
+  std::unique_ptr<Snapshotter> snapshotter_;
+  std::unique_ptr<nbd::Server> nbd_;
+  std::unique_ptr<ApiServer> api_;
+  std::mutex mu_;  // serializes changes to volumes and snapshots
+  bool shut_down_ = false;
+};
+
+}  // namespace cairn::service
+
+#endif  // CAIRN_SERVICE_DAEMON_H_
