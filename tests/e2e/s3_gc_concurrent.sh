@@ -82,6 +82,16 @@ slow "$CAIRN_BIN" -r "$repo" --output json snapshot create "$T/c.img" >"$T/c.out
 bpid=$!
 track_pid "$bpid"
 wait_lock "$bpid"
+# The lock object exists before the lock is held (a settle delay and a re-list
+# follow, docs/format.md "Locks"); an exclusive lock arriving in that window
+# wins by design and the backup exits 5. This scenario is gc against a backup
+# that holds its lock: wait until it reads.
+deadline=$((SECONDS + 60))
+until grep -q '"bytes_done":[1-9]' "$T/c.err"; do
+  kill -0 "$bpid" 2>/dev/null || fail "the backup ended before it started reading: $(head -c 1000 "$T/c.err")"
+  ((SECONDS < deadline)) || fail "the backup did not start reading within 60 s"
+  sleep 0.1
+done
 t0=$SECONDS
 expect_exit_in() { # expect_exit_in "CODES" CMD...: like expect_exit, any of CODES
   local want=$1 rc=0
