@@ -57,6 +57,7 @@ Status Run(Context& ctx, const Options& o) {
       doc["packs_removed"] = result.packs_removed;
       doc["packs_written"] = result.packs_written;
       doc["bytes_freed"] = result.bytes_freed;
+      doc["temporaries_removed"] = result.temporaries_removed;
       doc["seconds"] = result.seconds;
     }
     ctx.PrintJson(doc);

@@ -150,6 +150,14 @@ Result<GcResult> CollectGarbage(Repository& repo, const GcOptions& options) {
 
   GcResult result;
   result.plan = PlanGc(in, options);
+  if (!options.dry_run) {
+    // What interrupted writes left behind in the storage itself (a local
+    // directory's temporary files), as old as the grace period: no writer
+    // runs under the exclusive lock, and the grace covers clock skew.
+    ASSIGN_OR_RETURN_CTX(result.temporaries_removed,
+                         repo.backend().RemoveStaleTemporaries(options.grace),
+                         "gc: removing temporary files of interrupted writes");
+  }
   const GcPlan& plan = result.plan;
   auto finish = [&]() -> Result<GcResult> {
     result.seconds =

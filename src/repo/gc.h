@@ -46,6 +46,7 @@ struct GcResult {
   uint64_t packs_removed = 0;
   uint64_t packs_written = 0;
   uint64_t bytes_freed = 0;
+  size_t temporaries_removed = 0;  // leftovers of interrupted writes (local)
   double seconds = 0;
 };
 

@@ -80,6 +80,15 @@ class Backend {
 
   // Where this backend points, for messages: "/srv/backup", "s3://b/p".
   virtual std::string Describe() const = 0;
+
+  // Removes what interrupted writes of this backend left behind (a local
+  // directory's temporary files) that are older than `older_than`; returns
+  // how many. Callers hold the repository's exclusive lock (gc). Backends
+  // whose writes leave nothing behind keep this default.
+  virtual Result<size_t> RemoveStaleTemporaries(std::chrono::seconds older_than) {
+    (void)older_than;
+    return size_t{0};
+  }
 };
 
 // The kFailedPrecondition error of a backend without PutIfAbsent.

@@ -85,6 +85,9 @@ class FaultInjectingBackend : public Backend {
   Status Remove(std::string_view key) override;
   // The wrapped backend's description.
   std::string Describe() const override { return target_->Describe(); }
+  Result<size_t> RemoveStaleTemporaries(std::chrono::seconds older_than) override {
+    return target_->RemoveStaleTemporaries(older_than);
+  }
 
  private:
   struct ActiveRule {

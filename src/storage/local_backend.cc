@@ -355,4 +355,20 @@ Status LocalBackend::Walk(const std::string& rel_dir, std::string_view prefix,
   }
 }
 
+Result<size_t> LocalBackend::RemoveStaleTemporaries(std::chrono::seconds older_than) {
+  namespace fs = std::filesystem;
+  const auto cutoff = fs::file_time_type::clock::now() - older_than;
+  size_t removed = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(root_, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec) || !IsTempName(it->path().filename().string())) continue;
+    const auto mtime = it->last_write_time(ec);
+    if (ec || mtime > cutoff) continue;
+    if (::unlink(it->path().c_str()) == 0) ++removed;
+  }
+  if (ec) return ErrnoToStatus(ec.value(), "listing temporary files under " + root_);
+  return removed;
+}
+
 }  // namespace cairn::storage

@@ -61,6 +61,8 @@ class LocalBackend : public Backend {
   Status Remove(std::string_view key) override;
   // The absolute root path, e.g. "/srv/backup".
   std::string Describe() const override { return root_; }
+  // Temporary files (".<name>.<hex>.tmp") of Puts a crash interrupted.
+  Result<size_t> RemoveStaleTemporaries(std::chrono::seconds older_than) override;
 
   const std::string& root() const { return root_; }
 

@@ -83,6 +83,9 @@ class RetryingBackend : public Backend {
               const std::function<Status(const ObjectInfo &)> &fn) override;
   Status Remove(std::string_view key) override;
   std::string Describe() const override { return target_->Describe(); }
+  Result<size_t> RemoveStaleTemporaries(std::chrono::seconds older_than) override {
+    return target_->RemoveStaleTemporaries(older_than);
+  }
 
   Backend &target() { return *target_; }
 
