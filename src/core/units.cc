@@ -131,6 +131,14 @@ std::string FormatTimeUtc(std::chrono::system_clock::time_point t) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+std::string FormatTimeUtcMillis(std::chrono::system_clock::time_point t) {
+  const auto secs = std::chrono::floor<seconds>(t);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
+  std::string s = FormatTimeUtc(t);
+  s.pop_back();  // 'Z'
+  return s + fmt::format(".{:03d}Z", ms);
+}
+
 Result<std::chrono::system_clock::time_point> ParseTimeUtc(std::string_view text) {
   auto bad = [&] {
     return InvalidArgumentError(fmt::format(

@@ -23,6 +23,9 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text);
 
 // RFC 3339 in UTC with seconds: "2026-11-24T09:12:03Z".
 std::string FormatTimeUtc(std::chrono::system_clock::time_point t);
+// Same with milliseconds: "2026-11-24T13:05:09.123Z" (orders snapshots made
+// within one second).
+std::string FormatTimeUtcMillis(std::chrono::system_clock::time_point t);
 // Parses the form FormatTimeUtc writes (fractional seconds allowed).
 Result<std::chrono::system_clock::time_point> ParseTimeUtc(std::string_view text);
 

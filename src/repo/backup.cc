@@ -109,7 +109,7 @@ Result<BackupResult> CreateSnapshot(Repository& repo, Source& source,
   h.size = source.size();
   h.block_size = repo.config().block_size;
   h.block_count = out.blocks.size();
-  h.created = options.created.empty() ? FormatTimeUtc(created) : options.created;
+  h.created = options.created.empty() ? FormatTimeUtcMillis(created) : options.created;
   h.completed = FormatTimeUtc(std::chrono::system_clock::now());
   h.description = options.description;
   h.tags = options.tags;
