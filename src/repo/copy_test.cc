@@ -5,6 +5,7 @@
 #include "repo/backup.h"
 #include "repo/check.h"
 #include "repo/engine_test_util.h"
+#include "repo/maintenance_test_util.h"
 #include "repo/snapshot_source.h"
 #include "storage/fault_backend.h"
 
@@ -46,24 +47,7 @@ class CountingBackend : public storage::Backend {
   std::atomic<uint64_t> bytes_{0};
 };
 
-class BufferSource : public Source {
- public:
-  BufferSource(std::string name, Buffer data) : name_(std::move(name)), data_(std::move(data)) {}
-  uint64_t size() const override { return data_.size(); }
-  std::string name() const override { return name_; }
-  Status ReadAt(uint64_t offset, MutableByteSpan out) override {
-    std::memcpy(out.data(), data_.data() + offset, out.size());
-    return Status::OK();
-  }
-  Result<std::vector<Extent>> DataExtents() override {
-    return std::vector<Extent>{{0, data_.size()}};
-  }
-  Buffer& data() { return data_; }
-
- private:
-  std::string name_;
-  Buffer data_;
-};
+using testing::BufferSource;
 
 // 40 blocks: text and random, zeros at 5-7, block 2 repeated at 30, short tail.
 Buffer Image(uint64_t seed) {

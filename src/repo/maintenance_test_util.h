@@ -30,6 +30,7 @@ class BufferSource : public Source {
   Result<std::vector<Extent>> DataExtents() override {
     return std::vector<Extent>{{0, data_.size()}};
   }
+  Buffer& data() { return data_; }  // to change the source between backups
 
  private:
   std::string name_;
