@@ -130,6 +130,12 @@ void Index::Clear() {
   packs_.clear();
 }
 
+void Index::Replace(Index&& fresh) {
+  std::unique_lock lock(mu_);
+  chunks_ = std::move(fresh.chunks_);
+  packs_ = std::move(fresh.packs_);
+}
+
 std::optional<ChunkLocation> Index::Lookup(const ChunkId& id) const {
   std::shared_lock lock(mu_);
   auto it = chunks_.find(id);

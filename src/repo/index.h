@@ -51,8 +51,12 @@ class Index {
   // Adds a pack and its chunks. A chunk already indexed keeps its first
   // location (any is valid); a pack already named keeps its first entry list.
   void AddPack(const IndexedPack& pack);
-  // Forgets everything (before a reload).
+  // Forgets everything.
   void Clear();
+  // Takes `fresh`'s content in one step (a reload): concurrent lookups see
+  // the old content or the new one, never an empty index. `fresh` must not
+  // be in use by other threads.
+  void Replace(Index&& fresh);
   std::optional<ChunkLocation> Lookup(const ChunkId& id) const;
   bool Contains(const ChunkId& id) const;
   size_t chunk_count() const;
