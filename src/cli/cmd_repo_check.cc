@@ -73,6 +73,7 @@ Status Run(Context& ctx, const Options& o) {
                    {"warnings", warnings},
                    {"findings", findings},
                    {"snapshots_checked", report.snapshots_checked},
+                   {"binned_checked", report.binned_checked},
                    {"packs_checked", report.packs_checked},
                    {"packs_read", report.packs_read},
                    {"chunks_verified", report.chunks_verified},
@@ -85,6 +86,9 @@ Status Run(Context& ctx, const Options& o) {
       out += (f.object.empty() ? "" : f.object + ": ") + f.message + "\n";
     }
     out += "checked " + std::to_string(report.snapshots_checked) + " snapshots, " +
+           (report.binned_checked > 0
+                ? std::to_string(report.binned_checked) + " in the recycle bin, "
+                : std::string()) +
            std::to_string(report.packs_checked) + " packs";
     if (options.read_data) {
       out += "; read " + std::to_string(report.packs_read) + " packs (" +

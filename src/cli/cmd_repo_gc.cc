@@ -2,12 +2,15 @@
 //
 // Removes data no snapshot uses: packs wholly unused are deleted, mostly
 // unused ones repacked. Packs younger than the grace period are kept, so a
-// backup running elsewhere loses nothing. --dry-run prints the plan only.
+// backup running elsewhere loses nothing. Snapshots in the recycle bin keep
+// their data until their period ends; after it, their deleted manifests go
+// first, then the data only they used. --dry-run prints the plan only.
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/output.h"
+#include "cli/recycle.h"
 #include "core/units.h"
 #include "repo/gc.h"
 
@@ -28,7 +31,13 @@ nlohmann::json PlanJson(const repo::GcPlan& p) {
           {"chunks_used", p.chunks_used},
           {"chunks_unused", p.chunks_unused},
           {"bytes_to_free", p.bytes_freed},
-          {"bytes_to_repack", p.bytes_repacked}};
+          {"bytes_to_repack", p.bytes_repacked},
+          {"recycle_bin_expired", [&] {
+             nlohmann::json ids = nlohmann::json::array();
+             for (const auto& id : p.bin_expired) ids.push_back(id.str());
+             return ids;
+           }()},
+          {"recycle_bin_kept", p.bin_kept}};
 }
 
 std::string PlanText(const repo::GcPlan& p) {
@@ -41,6 +50,11 @@ std::string PlanText(const repo::GcPlan& p) {
          std::to_string(p.kept_young.size() + p.unindexed.size() -
                         p.remove_unindexed.size()) +
          " kept as younger than the grace period\n";
+  if (!p.bin_expired.empty() || p.bin_kept > 0) {
+    out += "recycle bin: " + std::to_string(p.bin_expired.size()) +
+           " expired snapshots to remove, " + std::to_string(p.bin_kept) +
+           " kept with their data until their period ends\n";
+  }
   return out;
 }
 
@@ -48,6 +62,7 @@ Status Run(Context& ctx, const Options& o) {
   repo::GcOptions options;
   ASSIGN_OR_RETURN(options.grace, ParseDuration(o.grace));
   options.dry_run = o.dry_run;
+  ASSIGN_OR_RETURN(options.now, CommandNow());
   ASSIGN_OR_RETURN(auto repository, ctx.OpenRepository());
   ASSIGN_OR_RETURN(repo::GcResult result,
                    repo::CollectGarbage(*repository, options));

@@ -1,4 +1,4 @@
-// cairn repo init [--block-size 512K] [--no-encryption]
+// cairn repo init [--block-size 512K] [--no-encryption] [--recycle-days 7]
 //                 [--copy-params-from URL [--from-password-file F]]
 //
 // Creates a repository at --repo (a missing local directory is created) and
@@ -29,6 +29,7 @@ struct Options {
   bool no_encryption = false;
   std::string copy_params_from;
   std::string from_password_file;
+  int recycle_days = repo::kDefaultRecycleDays;
 };
 
 // Takes block size and chunk-id key from the repository at
@@ -76,6 +77,7 @@ Status Run(Context& ctx, const Options& o) {
   repo::InitOptions init;
   init.block_size = static_cast<uint32_t>(block_size);
   init.encrypted = !o.no_encryption;
+  init.recycle_days = o.recycle_days;
   if (!o.copy_params_from.empty()) RETURN_IF_ERROR(CopyParams(ctx, o, init));
   if (init.encrypted) {
     ASSIGN_OR_RETURN(init.passphrase,
@@ -89,6 +91,7 @@ Status Run(Context& ctx, const Options& o) {
                    {"repository", where},
                    {"block_size", config.block_size},
                    {"encrypted", config.encrypted},
+                   {"recycle_days", config.recycle_days},
                    {"params_from", o.copy_params_from.empty()
                                        ? nlohmann::json(nullptr)
                                        : nlohmann::json(o.copy_params_from)}});
@@ -97,7 +100,10 @@ Status Run(Context& ctx, const Options& o) {
   ctx.Print(config.id + "\n");
   ctx.Note("created cairn repository at " + where + " (block size " +
            FormatBytes(config.block_size) +
-           (config.encrypted ? ", encrypted" : ", NOT encrypted") + ")\n");
+           (config.encrypted ? ", encrypted" : ", NOT encrypted") + ", recycle bin " +
+           (config.recycle_days == 0 ? std::string("off")
+                                     : std::to_string(config.recycle_days) + " days") +
+           ")\n");
   if (!o.copy_params_from.empty()) {
     ctx.Note("block size and chunk ids shared with " + o.copy_params_from +
              " (snapshot copy between them sends chunks without re-hashing)\n");
@@ -118,6 +124,11 @@ void RegisterRepoInit(CLI::App& repo, Context& ctx) {
       ->capture_default_str();
   cmd->add_flag("--no-encryption", o->no_encryption,
                 "Store chunks unencrypted (chunk ids are plain SHA-256)");
+  cmd->add_option("--recycle-days", o->recycle_days,
+                  "Days a deleted snapshot stays in the recycle bin (0 turns the bin off; "
+                  "`repo set` changes it)")
+      ->check(CLI::Range(0, repo::kMaxRecycleDays))
+      ->capture_default_str();
   cmd->add_option("--copy-params-from", o->copy_params_from,
                   "Take block size and chunk-id key from this repository (so copies between "
                   "the two need no re-hashing)");

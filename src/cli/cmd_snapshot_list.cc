@@ -1,10 +1,11 @@
-// cairn snapshot list [--source S] [--tag K=V]...
+// cairn snapshot list [--source S] [--tag K=V]... [--deleted]
 //
 // A table (id, source, size, created, state, description), oldest first; or
 // in JSON an array of snapshot objects (cli/output.h SnapshotHeaderJson).
 // Manifests that cannot be read are reported as warnings on stderr. When a
 // volume daemon answers (--api-socket), its snapshots that are `pending` or
-// ended in `error` follow, with "progress" and "error" in JSON.
+// ended in `error` follow, with "progress" and "error" in JSON. --deleted
+// lists the recycle bin instead (cli/recycle.h PrintRecycleBin).
 #include <filesystem>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/output.h"
+#include "cli/recycle.h"
 #include "cli/tags.h"
 #include "cli/volume_snapshots.h"
 #include "core/log.h"
@@ -23,6 +25,7 @@ namespace {
 struct Options {
   std::string source;
   std::vector<std::string> tags;
+  bool deleted = false;
 };
 
 // --source matches the recorded name as given, or as an absolute path.
@@ -36,6 +39,11 @@ bool SourceMatches(const std::string& recorded, const std::string& wanted) {
 Status Run(Context& ctx, const Options& o) {
   ASSIGN_OR_RETURN(auto wanted_tags, ParseTags(o.tags));
   ASSIGN_OR_RETURN(auto repository, ctx.OpenRepository());
+  if (o.deleted) {
+    return PrintRecycleBin(
+        ctx, *repository, [&](const std::string& s) { return SourceMatches(s, o.source); },
+        wanted_tags);
+  }
   ASSIGN_OR_RETURN(repo::Repository::SnapshotList list, repository->ListSnapshots());
   for (const auto& [key, why] : list.damaged) {
     LogWarning(key + " unreadable: " + why.message() + " (run `cairn repo check`)");
@@ -98,6 +106,9 @@ void RegisterSnapshotList(CLI::App& snapshot, Context& ctx) {
   cmd->add_option("--source", o->source, "Only snapshots of this source");
   cmd->add_option("--tag", o->tags, "Only snapshots with this KEY=VALUE tag (repeatable)")
       ->allow_extra_args(false);
+  cmd->add_flag("--deleted", o->deleted,
+                "List the recycle bin: deleted snapshots, when they were deleted and until "
+                "when `snapshot undelete` can bring them back");
   cmd->callback([&ctx, o] { ctx.SetAction([&ctx, o] { return Run(ctx, *o); }); });
 }
 

@@ -11,6 +11,7 @@
 #include "repo/lock.h"
 #include "repo/object_list.h"
 #include "repo/parallel.h"
+#include "repo/recycle_bin.h"
 
 namespace cairn::repo {
 namespace {
@@ -76,9 +77,8 @@ std::vector<IndexedPack> CheckPacks(Repository& repo,
 // Every block's chunk is indexed with the block's length, and stored in a
 // place not known to be damaged.
 void CheckBlocks(Repository& repo, const Manifest& m, const DataDamage& damage,
-                 FindingSink& sink) {
+                 FindingSink& sink, const std::string& key) {
   const SnapshotHeader& h = m.header;
-  const std::string key = SnapshotKey(h.id);
   const uint64_t bs = repo.config().block_size;
   if (h.block_size != bs) {
     sink.Error(key, fmt::format("snapshot {}: block size {} differs from the repository's {}",
@@ -143,12 +143,34 @@ void CheckSnapshot(Repository& repo, const std::string& key, const DataDamage& d
     std::string why = m.status().message();
     if (why.find(id->str()) == std::string::npos) why = "snapshot " + id->str() + ": " + why;
     sink.Error(key, fmt::format("{}; it cannot be restored (and gc refuses to run while it is "
-                                "there): `cairn snapshot delete {}` removes it",
-                                why, id->str()));
+                                "there): `cairn snapshot delete --skip-recycle-bin {}` removes "
+                                "it", why, id->str()));
     return;
   }
   ++checked;
-  CheckBlocks(repo, *m, damage, sink);
+  CheckBlocks(repo, *m, damage, sink, key);
+}
+
+// A snapshot in the recycle bin: its chunks must be there until it expires.
+void CheckBinned(Repository& repo, const std::string& key, const DataDamage& damage,
+                 FindingSink& sink, std::atomic<uint64_t>& checked) {
+  Result<SnapshotId> id = SnapshotId::Parse(key.substr(kDeletedPrefix.size()));
+  if (!id.ok()) {
+    sink.Error(key, "not a deleted snapshot's name: not written by cairn; move it out of the "
+                    "repository (gc refuses to run while it is there)");
+    return;
+  }
+  Result<std::pair<BinRecord, Manifest>> binned = LoadBinnedManifest(repo, *id);
+  if (!binned.ok()) {
+    if (binned.status().code() == StatusCode::kNotFound) return;  // undeleted meanwhile
+    sink.Error(key, fmt::format("deleted snapshot {}: {}; it cannot be undeleted (and gc "
+                                "refuses to run while it is there): `cairn snapshot delete "
+                                "--skip-recycle-bin {}` removes it",
+                                id->str(), binned.status().message(), id->str()));
+    return;
+  }
+  ++checked;
+  CheckBlocks(repo, binned->second, damage, sink, key);
 }
 
 Status CheckSnapshots(Repository& repo, const DataDamage& damage, FindingSink& sink,
@@ -160,6 +182,13 @@ Status CheckSnapshots(Repository& repo, const DataDamage& damage, FindingSink& s
     CheckSnapshot(repo, objects[i].key, damage, sink, checked);
   });
   report.snapshots_checked = checked;
+  ASSIGN_OR_RETURN(std::vector<storage::ObjectInfo> binned,
+                   ListObjects(repo.backend(), kDeletedPrefix));
+  std::atomic<uint64_t> binned_checked{0};
+  ParallelFor(binned.size(), kManifestThreads, [&](size_t i) {
+    CheckBinned(repo, binned[i].key, damage, sink, binned_checked);
+  });
+  report.binned_checked = binned_checked;
   return Status::OK();
 }
 

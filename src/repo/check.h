@@ -1,7 +1,8 @@
 // Check: verifies a repository, collecting every finding (not just the
 // first). Structure: config, keys, every index object (name = hash), every
 // manifest (authentication, map checksum), every chunk a manifest names is
-// indexed, every indexed pack exists with its indexed size. With read_data:
+// indexed, every indexed pack exists with its indexed size; snapshots in the
+// recycle bin are checked as manifests are. With read_data:
 // every (or a share of the) pack read whole, its name rehashed, its header
 // decoded and compared with the index, every chunk decrypted, decompressed
 // and its id recomputed.
@@ -37,6 +38,7 @@ struct CheckFinding {
 struct CheckReport {
   std::vector<CheckFinding> findings;
   uint64_t snapshots_checked = 0;
+  uint64_t binned_checked = 0;     // snapshots in the recycle bin (deleted/)
   uint64_t packs_checked = 0;      // existence/size
   uint64_t packs_read = 0;         // read_data
   uint64_t chunks_verified = 0;    // read_data

@@ -19,6 +19,7 @@ std::string RepoConfig::ToJson() const {
   j["chunk_id"] = encrypted ? "hmac-sha256" : "sha256";
   j["compression"] = "zstd";
   j["pack_size"] = pack_size;
+  j["recycle_days"] = recycle_days;
   return j.dump();
 }
 
@@ -40,6 +41,12 @@ Result<RepoConfig> RepoConfig::FromJson(std::string_view json) {
     c.created = j.at("created").get<std::string>();
     c.block_size = j.at("block_size").get<uint32_t>();
     c.pack_size = j.at("pack_size").get<uint64_t>();
+    // Absent in configs written before the recycle bin: the default.
+    const int64_t recycle_days = j.value("recycle_days", int64_t{kDefaultRecycleDays});
+    if (Status s = ValidateRecycleDays(recycle_days); !s.ok()) {
+      return CorruptionError("config: " + s.message());
+    }
+    c.recycle_days = static_cast<int>(recycle_days);
     const std::string enc = j.at("encryption").get<std::string>();
     const std::string chunk_id = j.at("chunk_id").get<std::string>();
     const std::string compression = j.at("compression").get<std::string>();
@@ -74,6 +81,15 @@ Status ValidateBlockSize(uint64_t block_size) {
       (block_size & (block_size - 1)) != 0) {
     return InvalidArgumentError(
         fmt::format("block size {} is not a power of two from 64 KiB to 8 MiB", block_size));
+  }
+  return Status::OK();
+}
+
+Status ValidateRecycleDays(int64_t days) {
+  if (days < 0 || days > kMaxRecycleDays) {
+    return InvalidArgumentError(fmt::format(
+        "recycle bin period {} days is out of range (0 turns the bin off; at most {})", days,
+        kMaxRecycleDays));
   }
   return Status::OK();
 }

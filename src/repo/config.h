@@ -13,6 +13,10 @@ inline constexpr uint32_t kDefaultBlockSize = 512 * 1024;
 inline constexpr uint32_t kMinBlockSize = 64 * 1024;
 inline constexpr uint32_t kMaxBlockSize = 8 * 1024 * 1024;
 inline constexpr uint64_t kDefaultPackSize = 16 * 1024 * 1024;
+// Recycle bin retention period (days) of a new repository, and of a config
+// written before the field existed; 0 turns the bin off.
+inline constexpr int kDefaultRecycleDays = 7;
+inline constexpr int kMaxRecycleDays = 36500;
 
 struct RepoConfig {
   int version = 1;
@@ -21,6 +25,9 @@ struct RepoConfig {
   uint32_t block_size = kDefaultBlockSize;
   bool encrypted = true;
   uint64_t pack_size = kDefaultPackSize;
+  // How long `snapshot delete` keeps a snapshot in the recycle bin; the one
+  // field that may change after init (`repo set --recycle-days`).
+  int recycle_days = kDefaultRecycleDays;
 
   std::string ToJson() const;
   // kCorruption for malformed JSON, kFailedPrecondition for an unknown
@@ -30,6 +37,8 @@ struct RepoConfig {
 
 // kInvalidArgument unless a power of two in [kMinBlockSize, kMaxBlockSize].
 Status ValidateBlockSize(uint64_t block_size);
+// kInvalidArgument unless 0 ≤ days ≤ kMaxRecycleDays.
+Status ValidateRecycleDays(int64_t days);
 
 }  // namespace cairn::repo
 

@@ -2,6 +2,7 @@
 // PlanGc, and executes in the order docs/format.md requires (new packs →
 // consolidated index → remove old index objects → remove packs), so a crash
 // at any step leaves every snapshot restorable.
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "repo/object_list.h"
 #include "repo/pack.h"
 #include "repo/parallel.h"
+#include "repo/recycle_bin.h"
 
 namespace cairn::repo {
 namespace {
@@ -32,8 +34,28 @@ bool Transient(const Status& s) {
          s.code() == StatusCode::kPermissionDenied;
 }
 
-// Marks the chunks of the manifest under `key` in `used`. Every chunk must be
-// indexed, or the pack holding it might look unused.
+// Every chunk of `m` must be indexed, or the pack holding it might look
+// unused; then adds them to `used`.
+Status MarkBlocks(Repository& repo, const Manifest& m, std::string_view what, std::mutex& mu,
+                  ChunkSet& used) {
+  for (size_t block = 0; block < m.blocks.size(); ++block) {
+    const ChunkId& chunk = m.blocks[block];
+    if (!chunk.IsZero() && !repo.index().Contains(chunk)) {
+      return FailedPreconditionError(fmt::format(
+          "{} {} block {}: chunk {} is not in the index; gc refuses to run "
+          "(it could remove the pack holding it): run `cairn repo rebuild-index` first",
+          what, m.header.id.str(), block, chunk.Hex()));
+    }
+  }
+  std::lock_guard lock(mu);
+  for (const ChunkId& chunk : m.blocks) {
+    if (!chunk.IsZero()) used.insert(chunk);
+  }
+  return Status::OK();
+}
+
+// Marks the chunks of the manifest under `key` in `used`. A manifest gone
+// since the listing was deleted meanwhile (into the bin: listed later).
 Status MarkManifest(Repository& repo, const std::string& key, std::mutex& mu, ChunkSet& used) {
   Result<SnapshotId> id = SnapshotId::Parse(key.substr(kSnapshotsPrefix.size()));
   if (!id.ok()) {
@@ -43,41 +65,73 @@ Status MarkManifest(Repository& repo, const std::string& key, std::mutex& mu, Ch
   }
   Result<Manifest> m = repo.LoadManifest(*id);
   if (!m.ok()) {
+    if (m.status().code() == StatusCode::kNotFound) return Status::OK();
     if (Transient(m.status())) return m.status().WithContext("reading " + key);
     return CorruptionError(fmt::format(
         "cannot read {} ({}); gc refuses to run because the chunks it names would "
         "be removed: run `cairn repo check`, and delete the snapshot if it cannot "
         "be repaired", key, m.status().message()));
   }
-  for (size_t block = 0; block < m->blocks.size(); ++block) {
-    const ChunkId& chunk = m->blocks[block];
-    if (!chunk.IsZero() && !repo.index().Contains(chunk)) {
-      return FailedPreconditionError(fmt::format(
-          "snapshot {} block {}: chunk {} is not in the index; gc refuses to run "
-          "(it could remove the pack holding it): run `cairn repo rebuild-index` first",
-          id->str(), block, chunk.Hex()));
-    }
-  }
-  std::lock_guard lock(mu);
-  for (const ChunkId& chunk : m->blocks) {
-    if (!chunk.IsZero()) used.insert(chunk);
-  }
-  return Status::OK();
+  return MarkBlocks(repo, *m, "snapshot", mu, used);
 }
 
-// Marks every chunk a manifest names. Lists snapshots/ itself so that no
-// object a snapshot listing might skip goes unread. Refuses on the first
-// manifest (in key order) that fails.
-Result<ChunkSet> MarkUsedChunks(Repository& repo) {
+// Marks the chunks of the binned snapshot under `key` unless its period
+// ended; then it is added to `expired` instead.
+Status MarkBinned(Repository& repo, const std::string& key, TimePoint now, std::mutex& mu,
+                  ChunkSet& used, std::vector<SnapshotId>& expired) {
+  Result<SnapshotId> id = SnapshotId::Parse(key.substr(kDeletedPrefix.size()));
+  if (!id.ok()) {
+    return CorruptionError(fmt::format(
+        "{} is not a deleted snapshot's name, so gc cannot tell which chunks it needs; move "
+        "it out of the repository, then run gc again", key));
+  }
+  Result<std::pair<BinRecord, Manifest>> binned = LoadBinnedManifest(repo, *id);
+  if (!binned.ok()) {
+    if (binned.status().code() == StatusCode::kNotFound) return Status::OK();  // undeleted
+    if (Transient(binned.status())) return binned.status().WithContext("reading " + key);
+    return CorruptionError(fmt::format(
+        "cannot read {} ({}); gc refuses to run because the chunks of that deleted snapshot "
+        "would be removed before it expires: `cairn snapshot delete --skip-recycle-bin {}` "
+        "removes it for good", key, binned.status().message(), id->str()));
+  }
+  if (binned->first.Expired(now)) {
+    std::lock_guard lock(mu);
+    expired.push_back(*id);
+    return Status::OK();
+  }
+  return MarkBlocks(repo, binned->second, "deleted snapshot", mu, used);
+}
+
+struct Marked {
+  ChunkSet used;
+  std::vector<SnapshotId> bin_expired;  // sorted
+  uint64_t bin_kept = 0;
+};
+
+// Marks every chunk a manifest names, live or binned and not expired. Lists
+// snapshots/ itself so that no object a snapshot listing might skip goes
+// unread, and lists deleted/ only after reading snapshots/. Refuses on the
+// first manifest (in key order) that fails.
+Result<Marked> MarkUsedChunks(Repository& repo, TimePoint now) {
+  Marked out;
+  std::mutex mu;  // guards out
   ASSIGN_OR_RETURN(std::vector<storage::ObjectInfo> objects,
                    ListObjects(repo.backend(), kSnapshotsPrefix));
-  std::mutex mu;
-  ChunkSet used;  // guarded by mu
   std::vector<Status> results(objects.size());
   ParallelFor(objects.size(), kManifestThreads,
-              [&](size_t i) { results[i] = MarkManifest(repo, objects[i].key, mu, used); });
+              [&](size_t i) { results[i] = MarkManifest(repo, objects[i].key, mu, out.used); });
   for (const Status& s : results) RETURN_IF_ERROR(s);
-  return used;
+
+  ASSIGN_OR_RETURN(std::vector<storage::ObjectInfo> binned,
+                   ListObjects(repo.backend(), kDeletedPrefix));
+  std::vector<Status> bin_results(binned.size());
+  ParallelFor(binned.size(), kManifestThreads, [&](size_t i) {
+    bin_results[i] = MarkBinned(repo, binned[i].key, now, mu, out.used, out.bin_expired);
+  });
+  for (const Status& s : bin_results) RETURN_IF_ERROR(s);
+  std::sort(out.bin_expired.begin(), out.bin_expired.end());
+  out.bin_kept = binned.size() - out.bin_expired.size();
+  return out;
 }
 
 // Copies the used chunks of `packs` not already in `present` into new packs,
@@ -143,13 +197,16 @@ Result<GcResult> CollectGarbage(Repository& repo, const GcOptions& options) {
             : ""));
   }
   GcInputs in;
-  ASSIGN_OR_RETURN(in.used, MarkUsedChunks(repo));
+  in.now = options.now.value_or(std::chrono::system_clock::now());
+  ASSIGN_OR_RETURN(Marked marked, MarkUsedChunks(repo, in.now));
+  in.used = std::move(marked.used);
   in.packs = repo.index().Packs();
   ASSIGN_OR_RETURN(in.listing, ListObjects(repo.backend(), kPacksPrefix));
-  in.now = std::chrono::system_clock::now();
 
   GcResult result;
   result.plan = PlanGc(in, options);
+  result.plan.bin_expired = std::move(marked.bin_expired);
+  result.plan.bin_kept = marked.bin_kept;
   if (!options.dry_run) {
     // What interrupted writes left behind in the storage itself (a local
     // directory's temporary files), as old as the grace period: no writer
@@ -164,6 +221,15 @@ Result<GcResult> CollectGarbage(Repository& repo, const GcOptions& options) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
   };
+  if (!options.dry_run) {
+    // Expired deleted manifests go before any pack: a deleted/ object never
+    // names data that is gone.
+    for (const SnapshotId& id : plan.bin_expired) {
+      RETURN_IF_ERROR_CTX(lock->health(), "gc: lost the repository lock; run gc again");
+      RETURN_IF_ERROR_CTX(repo.backend().Remove(DeletedKey(id)),
+                          "gc: removing expired " + DeletedKey(id) + " (run gc again)");
+    }
+  }
   bool nothing_to_remove =
       plan.remove.empty() && plan.repack.empty() && plan.remove_unindexed.empty();
   if (options.dry_run ||

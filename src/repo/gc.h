@@ -9,6 +9,7 @@
 #define CAIRN_REPO_GC_H_
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -24,6 +25,9 @@ struct GcOptions {
   std::chrono::seconds grace{3600};  // packs younger than this are kept
   double repack_below = 0.5;         // repack packs with a smaller used share
   bool dry_run = false;
+  // "Now" for the grace period and recycle bin expiry; unset = the clock.
+  // Tests (and CAIRN_TEST_NOW, docs/cli.md) move it instead of sleeping.
+  std::optional<std::chrono::system_clock::time_point> now;
 };
 
 struct GcPlan {
@@ -39,6 +43,11 @@ struct GcPlan {
   uint64_t chunks_unused = 0;
   uint64_t bytes_freed = 0;          // expected after execution
   uint64_t bytes_repacked = 0;       // used bytes copied by repack
+  // Set by CollectGarbage, not PlanGc: snapshots in the recycle bin whose
+  // period ended (their deleted/ objects are removed, then their data), and
+  // how many binned snapshots' data is kept.
+  std::vector<SnapshotId> bin_expired;
+  uint64_t bin_kept = 0;
 };
 
 struct GcResult {
@@ -68,13 +77,17 @@ struct GcInputs {
 GcPlan PlanGc(const GcInputs& inputs, const GcOptions& options);
 
 // Takes an exclusive lock ("repo gc"), loads the index and every manifest,
-// plans, and unless dry_run executes: repack (each copied blob verified with
+// live (snapshots/, listed first) and in the recycle bin (deleted/; chunks of
+// those not expired count as used), plans, and unless dry_run executes:
+// remove expired deleted/ objects → repack (each copied blob verified with
 // DecodeChunk first) → one consolidated index superseding every index object
-// read → remove those index objects → remove packs.
+// read → remove those index objects → remove packs. A live manifest listed
+// but gone when read was deleted meanwhile and is skipped (moved into the
+// bin, it is read from deleted/, which is listed after).
 // Refuses, changing nothing: kFailedPrecondition if an index object is
 // damaged or a manifest names a chunk no index lists ("run `cairn repo
 // rebuild-index` first"); kCorruption naming the manifest if any manifest
-// cannot be read (its chunks would be collected). A chunk that fails
+// cannot be read (its chunks would be collected), binned ones included. A chunk that fails
 // verification while repacking aborts before anything is removed.
 // GcResult::bytes_freed = bytes of packs removed − bytes of packs written.
 // After execution repo.index() is reloaded.

@@ -46,5 +46,6 @@ std::string PackKey(const PackId& id) {
 }
 std::string IndexKey(const IndexId& id) { return std::string(kIndexPrefix) + id.Hex(); }
 std::string SnapshotKey(const SnapshotId& id) { return std::string(kSnapshotsPrefix) + id.str(); }
+std::string DeletedKey(const SnapshotId& id) { return std::string(kDeletedPrefix) + id.str(); }
 
 }  // namespace cairn::repo

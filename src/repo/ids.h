@@ -74,10 +74,12 @@ class SnapshotId {
 std::string PackKey(const PackId& id);    // "packs/3f/3f2a…"
 std::string IndexKey(const IndexId& id);  // "index/…"
 std::string SnapshotKey(const SnapshotId& id);  // "snapshots/snap-…"
+std::string DeletedKey(const SnapshotId& id);   // "deleted/snap-…" (recycle bin)
 inline constexpr std::string_view kConfigKey = "config";
 inline constexpr std::string_view kPacksPrefix = "packs/";
 inline constexpr std::string_view kIndexPrefix = "index/";
 inline constexpr std::string_view kSnapshotsPrefix = "snapshots/";
+inline constexpr std::string_view kDeletedPrefix = "deleted/";
 inline constexpr std::string_view kKeysPrefix = "keys/";
 inline constexpr std::string_view kLocksPrefix = "locks/";
 

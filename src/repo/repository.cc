@@ -43,6 +43,7 @@ Repository::Repository(std::unique_ptr<storage::Backend> backend, RepoConfig con
 Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<storage::Backend> backend,
                                                      const InitOptions& options) {
   RETURN_IF_ERROR(ValidateBlockSize(options.block_size));
+  RETURN_IF_ERROR(ValidateRecycleDays(options.recycle_days));
   if (options.encrypted && options.passphrase.empty()) {
     return InvalidArgumentError("an encrypted repository needs a non-empty passphrase");
   }
@@ -64,6 +65,7 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<storage::Ba
   config.created = FormatTimeUtc(std::chrono::system_clock::now());
   config.block_size = options.block_size;
   config.encrypted = options.encrypted;
+  config.recycle_days = options.recycle_days;
 
   RepoCipher cipher = RepoCipher::Unencrypted();
   std::string key_id;
@@ -147,8 +149,12 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<storage::Ba
 }
 
 Result<LoadedIndex> Repository::LoadIndex() {
-  index_.Clear();
-  return repo::LoadIndex(*backend_, cipher_, index_);
+  // Built aside and swapped in: readers of the shared index (a volume
+  // hydrating while the daemon's uploads reload it) never see it empty.
+  Index fresh;
+  ASSIGN_OR_RETURN(LoadedIndex loaded, repo::LoadIndex(*backend_, cipher_, fresh));
+  index_.Replace(std::move(fresh));
+  return loaded;
 }
 
 Result<Repository::SnapshotList> Repository::ListSnapshots() {
@@ -191,9 +197,15 @@ Status CheckBlockSize(const SnapshotHeader& h, const RepoConfig& config) {
                                      h.id.str(), h.block_size, config.block_size));
 }
 
-Status SnapshotNotFound(const Status& s, const SnapshotId& id, const std::string& where) {
+Status SnapshotNotFound(const Status& s, const SnapshotId& id, storage::Backend& backend) {
   if (s.code() == StatusCode::kNotFound) {
-    return NotFoundError("snapshot " + id.str() + " not found in " + where);
+    std::string binned;
+    if (backend.Stat(DeletedKey(id)).ok()) {
+      binned = fmt::format(" (it is in the recycle bin: `cairn snapshot undelete {}` brings it "
+                           "back until it expires; `cairn snapshot list --deleted` says when)",
+                           id.str());
+    }
+    return NotFoundError("snapshot " + id.str() + " not found in " + backend.Describe() + binned);
   }
   return s.WithContext("reading snapshot " + id.str());
 }
@@ -203,14 +215,14 @@ Status SnapshotNotFound(const Status& s, const SnapshotId& id, const std::string
 Result<SnapshotHeader> Repository::LoadSnapshotHeader(const SnapshotId& id) {
   const std::string key = SnapshotKey(id);
   Result<Buffer> prefix = backend_->GetRange(key, 0, kManifestPrefix);
-  if (!prefix.ok()) return SnapshotNotFound(prefix.status(), id, Describe());
+  if (!prefix.ok()) return SnapshotNotFound(prefix.status(), id, *backend_);
   Result<SnapshotHeader> h = DecodeManifestHeader(cipher_, id, *prefix);
   if (!h.ok() && h.status().code() == StatusCode::kFailedPrecondition) {
     if (prefix->size() < kManifestPrefix) {  // that was the whole object
       return CorruptionError("snapshot " + id.str() + ": truncated: " + h.status().message());
     }
     Result<Buffer> whole = backend_->Get(key);
-    if (!whole.ok()) return SnapshotNotFound(whole.status(), id, Describe());
+    if (!whole.ok()) return SnapshotNotFound(whole.status(), id, *backend_);
     h = DecodeManifestHeader(cipher_, id, *whole);
     if (!h.ok() && h.status().code() == StatusCode::kFailedPrecondition) {
       return CorruptionError("snapshot " + id.str() + ": truncated: " + h.status().message());
@@ -223,7 +235,7 @@ Result<SnapshotHeader> Repository::LoadSnapshotHeader(const SnapshotId& id) {
 
 Result<Manifest> Repository::LoadManifest(const SnapshotId& id) {
   Result<Buffer> data = backend_->Get(SnapshotKey(id));
-  if (!data.ok()) return SnapshotNotFound(data.status(), id, Describe());
+  if (!data.ok()) return SnapshotNotFound(data.status(), id, *backend_);
   ASSIGN_OR_RETURN(Manifest m, DecodeManifest(cipher_, id, *data));
   RETURN_IF_ERROR(CheckBlockSize(m.header, config_));
   return m;
@@ -252,8 +264,26 @@ Status Repository::SaveManifest(Manifest& manifest) {
 Status Repository::DeleteSnapshot(const SnapshotId& id) {
   const std::string key = SnapshotKey(id);
   Result<storage::ObjectInfo> info = backend_->Stat(key);
-  if (!info.ok()) return SnapshotNotFound(info.status(), id, Describe());
+  if (!info.ok()) return SnapshotNotFound(info.status(), id, *backend_);
   RETURN_IF_ERROR_CTX(backend_->Remove(key), "deleting snapshot " + id.str());
+  return Status::OK();
+}
+
+Status Repository::SetRecycleDays(int days) {
+  RETURN_IF_ERROR(ValidateRecycleDays(days));
+  const std::string where = Describe();
+  ASSIGN_OR_RETURN_CTX(Buffer data, backend_->Get(kConfigKey), "reading config of " + where);
+  ASSIGN_OR_RETURN_CTX(RepoConfig stored, RepoConfig::FromJson(AsStringView(data)),
+                       "repository at " + where);
+  if (stored.id != config_.id || stored.block_size != config_.block_size ||
+      stored.encrypted != config_.encrypted) {
+    return FailedPreconditionError("the config of " + where +
+                                   " changed since it was opened; nothing was changed");
+  }
+  stored.recycle_days = days;
+  RETURN_IF_ERROR_CTX(backend_->Put(kConfigKey, AsBytes(stored.ToJson())),
+                      "writing config to " + where);
+  config_ = std::move(stored);
   return Status::OK();
 }
 

@@ -31,6 +31,8 @@ struct InitOptions {
   // computes the same chunk ids as another (`repo init --copy-params-from`;
   // the encryption key stays random). REQUIRES encrypted when set.
   std::optional<std::array<std::byte, 32>> id_key;
+  // Recycle bin period in days (0 = off); see repo/recycle_bin.h.
+  int recycle_days = kDefaultRecycleDays;
 };
 
 struct KeyInfo {
@@ -73,12 +75,20 @@ class Repository {
     std::vector<std::pair<std::string, Status>> damaged;  // key, why
   };
   Result<SnapshotList> ListSnapshots();
-  // kNotFound "snapshot snap-… not found in X".
+  // kNotFound "snapshot snap-… not found in X" (adding, when the snapshot is
+  // in the recycle bin, how to undelete it).
   Result<Manifest> LoadManifest(const SnapshotId& id);
   Result<SnapshotHeader> LoadSnapshotHeader(const SnapshotId& id);
   // Writes a manifest (fills map checksum). Last step of a backup.
   Status SaveManifest(Manifest& manifest);
+  // Removes the manifest for good (no recycle bin; see repo/recycle_bin.h).
   Status DeleteSnapshot(const SnapshotId& id);
+
+  // Changes the recycle bin period (kInvalidArgument out of range): re-reads
+  // `config`, checks it is still this repository's, rewrites it with the new
+  // `recycle_days` (one atomic Put). Snapshots already in the bin keep the
+  // expiry they got when deleted.
+  Status SetRecycleDays(int days);
 
   // Key management (encrypted repositories only; kFailedPrecondition
   // otherwise).

@@ -7,7 +7,8 @@ source "$(dirname "$0")/lib.sh"
 
 MiB=1048576
 repo=$(repo_url repo)
-init_repo "$repo"
+# No recycle bin: deleted snapshots' data is gc's to collect at once (forget.sh tests the bin).
+init_repo "$repo" --recycle-days 0
 img=$T/disk.img
 
 # repo_state REPO (lib.sh): every object (locks/ aside) with its size and a

@@ -12,7 +12,8 @@ source "$(dirname "$0")/lib.sh"
 s3_server_up
 MiB=1048576
 repo=$(s3_repo_url repo)
-init_repo "$repo"
+# No recycle bin: deleted snapshots' data is gc's to collect at once (forget.sh tests the bin).
+init_repo "$repo" --recycle-days 0
 
 declare -A image_of=() # snapshot id -> the image file it must restore to
 # backup_of NAME SEED MiB: a fresh random image $T/NAME.img, snapshotted
