@@ -16,6 +16,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   # tools used by the tests, the demo and the benchmark
   e2fsprogs zstd util-linux time xxd jq openssl curl
+  # setfattr/getfattr for the xattrs of tests/e2e/snapshot_export.sh
+  attr
   # the throw-away S3 server of tests/e2e/s3_conformance.sh (scripts/s3-server.sh)
   ceph-mon ceph-osd radosgw ceph-common
   # an independent S3 client for cross-checks (Debian's; /usr/bin/aws)
@@ -24,6 +26,8 @@ packages=(
   python3
   # real NBD clients and the reference server (volume tests and benchmark)
   qemu-utils libnbd-bin nbdkit fio fuse3
+  # images for the fs/ tests: partition tables, xattrs, a non-ext filesystem
+  fdisk attr xfsprogs
 )
 packages+=("$@")
 
