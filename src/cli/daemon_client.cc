@@ -1,5 +1,7 @@
 #include "cli/daemon_client.h"
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 
 #include "core/units.h"
@@ -56,6 +58,26 @@ Result<nlohmann::json> CallDaemon(const std::string& method, const std::string& 
 
 bool LooksLikeVolumeId(std::string_view text) { return text.starts_with("vol-"); }
 
+std::string HydrationText(const nlohmann::json& v) {
+  const nlohmann::json h = v.value("hydration", nlohmann::json());
+  if (!h.is_object()) return "";
+  const std::string state = h.value("state", "");
+  if (state == "done") return "hydrated";
+  const double percent = h.value("percent", 0.0);
+  std::string out =
+      fmt::format("{} {:.1f}% of {}", state, percent, FormatBytes(h.value("total", uint64_t{0})));
+  if (state == "hydrating") {
+    out += fmt::format(", {:.1f} MiB/s", h.value("rate", 0.0) / (1 << 20));
+    const nlohmann::json eta = h.value("eta", nlohmann::json());
+    if (eta.is_number()) out += fmt::format(", eta {:.0f} s", eta.get<double>());
+    if (const uint64_t limit = h.value("rate_limit", uint64_t{0}); limit > 0) {
+      out += fmt::format(" (limit {} MiB/s)", limit >> 20);
+    }
+  }
+  if (!h.value("error", nlohmann::json()).is_null()) out += ": " + Str(h["error"]);
+  return out;
+}
+
 std::vector<std::string> VolumeTableHeader() {
   return {"id", "size", "type", "state", "attachments", "created"};
 }
@@ -64,7 +86,9 @@ std::vector<std::string> VolumeTableRow(const nlohmann::json& v) {
   return {v.value("id", "?"),
           FormatBytes(v.value("size", uint64_t{0})),
           v.value("volume_type", "?"),
-          v.value("state", "?"),
+          v.value("state", "?") + (HydrationText(v).empty() || HydrationText(v) == "hydrated"
+                                       ? ""
+                                       : " (" + HydrationText(v) + ")"),
           Attachments(v),
           v.value("created", "?")};
 }
@@ -96,6 +120,10 @@ std::string VolumeDetails(const nlohmann::json& v) {
                            std::to_string(a.value("connections", 0)) + " NBD connection(s)");
   }
   line("last snapshot", Str(v.value("last_snapshot", nlohmann::json())));
+  if (!v.value("origin_snapshot", nlohmann::json()).is_null()) {
+    line("origin snapshot", Str(v["origin_snapshot"]));
+    line("hydration", HydrationText(v));
+  }
   line("pending snapshots", pending.empty() ? "-" : pending);
   line("tags", tags.empty() ? "-" : tags);
   if (!v.value("error", nlohmann::json()).is_null()) line("error", Str(v["error"]));

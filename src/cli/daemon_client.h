@@ -38,6 +38,9 @@ bool LooksLikeVolumeId(std::string_view text);
 std::vector<std::string> VolumeTableHeader();
 std::vector<std::string> VolumeTableRow(const nlohmann::json& volume);
 std::string VolumeDetails(const nlohmann::json& volume);
+// "hydrating 42.0% of 8.0 GiB, 8.0 MiB/s, eta 120 s", "hydrated", or "" for a
+// volume not made from a snapshot.
+std::string HydrationText(const nlohmann::json& volume);
 
 }  // namespace cairn::cli
 

@@ -70,7 +70,21 @@ std::map<std::string, std::string> TagsFromText(const std::string& text) {
 
 constexpr char kVolumeColumns[] =
     "id, size, volume_type, iops, throughput_mibps, encrypted, state, created, tags, attached, "
-    "last_snapshot, error";
+    "last_snapshot, error, origin_snapshot, hydrate_mode, hydration, hydration_total, "
+    "hydration_done, initialization_rate, hydration_error";
+constexpr int kVolumeColumnCount = 19;
+
+// Columns added after schema version 1 shipped: added in place when missing
+// (ALTER TABLE ... ADD COLUMN), so older catalogs open unchanged otherwise.
+constexpr std::pair<const char*, const char*> kAddedVolumeColumns[] = {
+    {"origin_snapshot", "TEXT"},
+    {"hydrate_mode", "TEXT"},
+    {"hydration", "TEXT"},
+    {"hydration_total", "INTEGER NOT NULL DEFAULT 0"},
+    {"hydration_done", "INTEGER NOT NULL DEFAULT 0"},
+    {"initialization_rate", "INTEGER NOT NULL DEFAULT 0"},
+    {"hydration_error", "TEXT"},
+};
 
 std::vector<SqlValue> VolumeValues(const VolumeRecord& v) {
   return {v.id,
@@ -84,7 +98,14 @@ std::vector<SqlValue> VolumeValues(const VolumeRecord& v) {
           TagsToText(v.tags),
           SqlNullIfEmpty(v.attached),
           SqlNullIfEmpty(v.last_snapshot),
-          SqlNullIfEmpty(v.error)};
+          SqlNullIfEmpty(v.error),
+          SqlNullIfEmpty(v.origin_snapshot),
+          SqlNullIfEmpty(v.hydrate_mode),
+          SqlNullIfEmpty(v.hydration),
+          static_cast<int64_t>(v.hydration_total),
+          static_cast<int64_t>(v.hydration_done),
+          static_cast<int64_t>(v.initialization_rate),
+          SqlNullIfEmpty(v.hydration_error)};
 }
 
 VolumeRecord VolumeFromRow(const SqlRow& r) {
@@ -101,6 +122,13 @@ VolumeRecord VolumeFromRow(const SqlRow& r) {
   v.attached = SqlText(r[9]);
   v.last_snapshot = SqlText(r[10]);
   v.error = SqlText(r[11]);
+  v.origin_snapshot = SqlText(r[12]);
+  v.hydrate_mode = SqlText(r[13]);
+  v.hydration = SqlText(r[14]);
+  v.hydration_total = static_cast<uint64_t>(SqlInt(r[15]));
+  v.hydration_done = static_cast<uint64_t>(SqlInt(r[16]));
+  v.initialization_rate = static_cast<uint64_t>(SqlInt(r[17]));
+  v.hydration_error = SqlText(r[18]);
   return v;
 }
 
@@ -190,6 +218,15 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
 Status Catalog::Migrate() {
   std::lock_guard lock(mu_);
   RETURN_IF_ERROR(db_->Exec(kSchema));
+  ASSIGN_OR_RETURN(auto columns, db_->Query("SELECT name FROM pragma_table_info('volumes')"));
+  for (const auto& [name, type] : kAddedVolumeColumns) {
+    bool present = false;
+    for (const auto& row : columns) present = present || SqlText(row[0]) == name;
+    if (!present) {
+      RETURN_IF_ERROR(db_->Exec(fmt::format("ALTER TABLE volumes ADD COLUMN {} {}", name, type))
+                          .WithContext("adding column volumes." + std::string(name)));
+    }
+  }
   ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT value FROM meta WHERE key = 'schema_version'"));
   if (rows.empty()) {
     return db_
@@ -209,9 +246,9 @@ Status Catalog::Migrate() {
 
 Status Catalog::InsertVolume(const VolumeRecord& v) {
   std::lock_guard lock(mu_);
-  auto r = db_->Query(
-      fmt::format("INSERT INTO volumes ({}) VALUES ({})", kVolumeColumns, Placeholders(12)),
-      VolumeValues(v));
+  auto r = db_->Query(fmt::format("INSERT INTO volumes ({}) VALUES ({})", kVolumeColumns,
+                                  Placeholders(kVolumeColumnCount)),
+                      VolumeValues(v));
   if (r.status().code() == StatusCode::kAlreadyExists) {
     return AlreadyExistsError("volume " + v.id + " already exists in the catalog");
   }

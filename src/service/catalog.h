@@ -61,6 +61,14 @@ struct VolumeRecord {
   std::string attached;       // when it was attached; empty = not attached
   std::string last_snapshot;  // newest completed snapshot: the next one's parent
   std::string error;          // why the state is `error`
+  // Volumes created from a snapshot (daemon_hydrate.cc); empty otherwise.
+  std::string origin_snapshot;
+  std::string hydrate_mode;          // "lazy" or "eager"
+  std::string hydration;             // "hydrating", "done", "failed"
+  uint64_t hydration_total = 0;      // bytes to fetch
+  uint64_t hydration_done = 0;       // bytes fetched, as of the last update
+  uint64_t initialization_rate = 0;  // MiB/s; 0 = unlimited
+  std::string hydration_error;       // why `failed`
 };
 
 struct SnapshotRecord {

@@ -1,0 +1,211 @@
+// Volumes from snapshots through the daemon's API: lazy and eager creation,
+// default and too-small sizes, progress, restart resumes, and the first
+// snapshot being incremental against the origin.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/log.h"
+#include "repo/backup.h"
+#include "repo/engine_test_util.h"
+#include "repo/repository.h"
+#include "service/api_client.h"
+#include "service/daemon.h"
+#include "storage/local_backend.h"
+
+namespace cairn::service {
+namespace {
+
+using nlohmann::json;
+
+constexpr uint64_t kMiB = 1 << 20;
+constexpr uint64_t kImageSize = 6 * kMiB - 8192;  // not a multiple of the block
+
+class ImageSource : public repo::Source {
+ public:
+  explicit ImageSource(Buffer data) : data_(std::move(data)) {}
+  uint64_t size() const override { return data_.size(); }
+  std::string name() const override { return "/dev/vdz"; }
+  Status ReadAt(uint64_t offset, MutableByteSpan out) override {
+    std::memcpy(out.data(), data_.data() + offset, out.size());
+    return Status::OK();
+  }
+  Result<std::vector<repo::Extent>> DataExtents() override {
+    return std::vector<repo::Extent>{{0, data_.size()}};
+  }
+
+ private:
+  Buffer data_;
+};
+
+class DaemonHydrateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SetLogLevel(LogLevel::kQuiet);
+    char tmpl[] = "/tmp/cairn-hydrate-test.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto backend = storage::LocalBackend::Create(dir_ + "/repo");
+    ASSERT_TRUE(backend.ok()) << backend.status().ToString();
+    repo::InitOptions init;
+    init.encrypted = false;
+    init.block_size = 64 << 10;
+    auto repo = repo::Repository::Init(std::move(backend).value(), init);
+    ASSERT_TRUE(repo.ok());
+    image_ = repo::testing::RandomData(kImageSize, 5);
+    std::memset(image_.data() + 2 * kMiB, 0, kMiB);  // a hole of 16 blocks
+    ImageSource src(image_);
+    auto snap = repo::CreateSnapshot(**repo, src, repo::BackupOptions{});
+    ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+    snap_ = snap->snapshot.id.str();
+    StartDaemon();
+  }
+  void TearDown() override {
+    daemon_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void StartDaemon() {
+    auto backend = storage::LocalBackend::Open(dir_ + "/repo");
+    ASSERT_TRUE(backend.ok());
+    auto r = repo::Repository::Open(std::move(backend).value(), "");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    DaemonOptions o;
+    o.data_dir = dir_ + "/data";
+    o.nbd_listen = "";
+    o.repository = dir_ + "/repo";
+    auto d = Daemon::Start(o, std::move(r).value());
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    daemon_ = std::move(d).value();
+  }
+  Result<json> Call(const std::string& method, const std::string& path, const json& body = {}) {
+    ApiClient client(dir_ + "/data/api.sock");
+    ASSIGN_OR_RETURN(std::string text,
+                     client.Call(method, path, body.is_null() ? "" : body.dump()));
+    return json::parse(text);
+  }
+  json WaitHydrated(const std::string& id) {
+    for (int i = 0; i < 1200; ++i) {
+      auto v = Call("GET", "/v1/volumes/" + id);
+      EXPECT_TRUE(v.ok()) << v.status().ToString();
+      if (!v.ok()) return json();
+      if ((*v)["hydration"]["state"] != "hydrating") return *v;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << id << " still hydrating after 60 s";
+    return json();
+  }
+  // The volume's data file (unencrypted volumes: the bytes themselves).
+  Buffer DataFile(const std::string& id) {
+    std::ifstream f(dir_ + "/data/volumes/" + id + "/data", std::ios::binary);
+    std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    Buffer b(s.size());
+    std::memcpy(b.data(), s.data(), s.size());
+    return b;
+  }
+  Buffer Expected(uint64_t size) const {
+    Buffer b = image_;
+    b.resize(size);
+    return b;
+  }
+
+  std::string dir_;
+  Buffer image_;
+  std::string snap_;
+  std::unique_ptr<Daemon> daemon_;
+};
+
+TEST_F(DaemonHydrateTest, LazyVolumeIsAvailableAtOnceAndHydratesByteExact) {
+  auto v = Call("POST", "/v1/volumes", {{"snapshot_id", snap_}, {"volume_type", "standard"}});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  const std::string id = (*v)["id"];
+  EXPECT_EQ((*v)["state"], "available");
+  EXPECT_EQ((*v)["size"], kImageSize);  // the snapshot's size
+  EXPECT_EQ((*v)["origin_snapshot"], snap_);
+  EXPECT_EQ((*v)["last_snapshot"], snap_);
+  EXPECT_EQ((*v)["hydration"]["total"], kImageSize - kMiB);  // the hole is not fetched
+  json done = WaitHydrated(id);
+  EXPECT_EQ(done["hydration"]["state"], "done");
+  EXPECT_EQ(done["hydration"]["percent"], 100.0);
+  auto events = Call("GET", "/v1/events?after=0&limit=1000");
+  ASSERT_TRUE(events.ok());
+  bool started = false, finished = false;
+  for (const auto& e : (*events)["events"]) {
+    if (e["object"] != id) continue;
+    const std::string m = e["message"];
+    started = started || m.find("hydration started from " + snap_) != std::string::npos;
+    finished = finished || m.find("hydration finished") != std::string::npos;
+  }
+  EXPECT_TRUE(started) << events->dump();
+  EXPECT_TRUE(finished) << events->dump();
+  daemon_.reset();  // clean stop: the data file is complete
+  EXPECT_TRUE(DataFile(id) == Expected(kImageSize));
+}
+
+TEST_F(DaemonHydrateTest, SizeSmallerThanTheSnapshotIsRefused) {
+  auto v = Call("POST", "/v1/volumes", {{"snapshot_id", snap_}, {"size", 4 * kMiB}});
+  EXPECT_EQ(v.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(v.status().message().find("--size"), std::string::npos) << v.status().message();
+  EXPECT_NE(v.status().message().find(std::to_string(kImageSize) + " bytes"), std::string::npos)
+      << v.status().message();
+  auto unknown = Call("POST", "/v1/volumes", {{"snapshot_id", "snap-0123456789abcdef0"}});
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  auto no_snap = Call("POST", "/v1/volumes", {{"size", kMiB}, {"hydrate", "eager"}});
+  EXPECT_EQ(no_snap.status().code(), StatusCode::kInvalidArgument);
+  auto volumes = Call("GET", "/v1/volumes");
+  ASSERT_TRUE(volumes.ok());
+  EXPECT_TRUE((*volumes)["volumes"].empty());  // nothing left behind
+}
+
+TEST_F(DaemonHydrateTest, EagerVolumeIsCreatingUntilHydrated) {
+  auto v = Call("POST", "/v1/volumes",
+                {{"snapshot_id", snap_},
+                 {"hydrate", "eager"},
+                 {"size", 8 * kMiB},
+                 {"initialization_rate", 4}});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  const std::string id = (*v)["id"];
+  EXPECT_EQ((*v)["state"], "creating");  // 5 MiB at 4 MiB/s: not done yet
+  auto attach = Call("POST", "/v1/volumes/" + id + "/attach");
+  EXPECT_EQ(attach.status().code(), StatusCode::kFailedPrecondition);
+  json done = WaitHydrated(id);
+  EXPECT_EQ(done["hydration"]["state"], "done");
+  EXPECT_EQ(done["state"], "available");
+  daemon_.reset();
+  EXPECT_TRUE(DataFile(id) == Expected(8 * kMiB));
+}
+
+TEST_F(DaemonHydrateTest, RestartResumesWhereItStopped) {
+  auto v = Call("POST", "/v1/volumes", {{"snapshot_id", snap_}, {"initialization_rate", 1}});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  const std::string id = (*v)["id"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  daemon_.reset();  // stops the hydration and saves its state
+  StartDaemon();
+  auto again = Call("GET", "/v1/volumes/" + id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)["hydration"]["state"], "hydrating");
+  const uint64_t resumed_at = (*again)["hydration"]["done"];
+  EXPECT_GT(resumed_at, 0u);  // kept what was fetched before the stop
+  EXPECT_LT(resumed_at, kImageSize - kMiB);
+  auto fast = Call("GET", "/v1/events?after=0&limit=1000");
+  ASSERT_TRUE(fast.ok());
+  bool resumed = false;
+  for (const auto& e : (*fast)["events"]) {
+    resumed = resumed || (e["object"] == id && e["message"].get<std::string>().find(
+                                                   "hydration resumed") != std::string::npos);
+  }
+  EXPECT_TRUE(resumed);
+  json done = WaitHydrated(id);
+  EXPECT_EQ(done["hydration"]["state"], "done");
+  daemon_.reset();
+  EXPECT_TRUE(DataFile(id) == Expected(kImageSize));
+}
+
+}  // namespace
+}  // namespace cairn::service
