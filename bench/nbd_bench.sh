@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # NBD server benchmark: cairn's server vs `nbdkit file` serving the same file,
-# same client (fio's nbd engine, one connection, libnbd), same run.
+# same client (fio's nbd engine, one connection, libnbd), same run; and a
+# third server, `cairn serve` with a volume of type standard (no QoS limit)
+# holding the same bytes: the whole volume path (gate, copy-on-write check,
+# changed-block bitmap) behind the same NBD server.
 #
 # Workloads: sequential 1 MiB read / write and random 4 KiB read / write, at
 # iodepth 16 over a unix socket. Each (workload, server) pair runs
@@ -16,6 +19,7 @@
 #   NBD_BENCH_RUNTIME   seconds per fio run         (default 5)
 #   NBD_BENCH_REPS      runs per pair               (default 2)
 #   NBD_FILE_SERVER     cairn's test server         (default ./build/cairn-nbd-file-server)
+#   CAIRN_BIN           cairn, for `cairn serve`    (default: beside NBD_FILE_SERVER)
 # Prints a markdown table (also written to $BENCH_DIR/results.md).
 set -euo pipefail
 
@@ -25,11 +29,13 @@ NBD_BENCH_SIZE=${NBD_BENCH_SIZE:-1G}
 NBD_BENCH_RUNTIME=${NBD_BENCH_RUNTIME:-5}
 NBD_BENCH_REPS=${NBD_BENCH_REPS:-2}
 NBD_FILE_SERVER=${NBD_FILE_SERVER:-$root/build/cairn-nbd-file-server}
+CAIRN_BIN=${CAIRN_BIN:-$(dirname "$NBD_FILE_SERVER")/cairn}
 
-for t in fio nbdkit jq; do
+for t in fio nbdkit jq qemu-img; do
   command -v "$t" >/dev/null || { echo "nbd_bench: $t not installed (bash scripts/setup.sh)" >&2; exit 2; }
 done
 [[ -x "$NBD_FILE_SERVER" ]] || { echo "nbd_bench: no $NBD_FILE_SERVER (build target cairn-nbd-file-server)" >&2; exit 2; }
+[[ -x "$CAIRN_BIN" ]] || { echo "nbd_bench: no $CAIRN_BIN (build target cairn)" >&2; exit 2; }
 
 mkdir -p "$BENCH_DIR"
 disk=$BENCH_DIR/disk.img
@@ -64,6 +70,24 @@ pids+=($!)
 server_pid[nbdkit]=$!
 wait_socket "$BENCH_DIR/cairn.sock"
 wait_socket "$BENCH_DIR/nbdkit.sock"
+declare -A server_uri
+server_uri[cairn]="nbd+unix:///?socket=$BENCH_DIR/cairn.sock"
+server_uri[nbdkit]="nbd+unix:///?socket=$BENCH_DIR/nbdkit.sock"
+
+# The third server: `cairn serve`, one standard volume filled with disk.img.
+export CAIRN_PASSWORD=${CAIRN_PASSWORD:-nbd-bench}
+export CAIRN_API_SOCKET=$BENCH_DIR/serve/api.sock
+rm -rf "$BENCH_DIR/serve" "$BENCH_DIR/serve-repo" "$BENCH_DIR/volume.sock"
+"$CAIRN_BIN" -q -r "$BENCH_DIR/serve-repo" repo init >/dev/null
+"$CAIRN_BIN" -r "$BENCH_DIR/serve-repo" serve --data-dir "$BENCH_DIR/serve" --nbd-listen "" \
+  --nbd-socket "$BENCH_DIR/volume.sock" 2>"$BENCH_DIR/serve.log" &
+pids+=($!)
+server_pid[volume]=$!
+for ((i = 0; i < 200; i++)); do [[ -S "$CAIRN_API_SOCKET" ]] && break; sleep 0.05; done
+vol=$("$CAIRN_BIN" --output json volume create --size "$(stat -c %s "$disk")" --volume-type standard | jq -r .id)
+"$CAIRN_BIN" volume attach "$vol" >/dev/null
+server_uri[volume]="nbd+unix:///$vol?socket=$BENCH_DIR/volume.sock"
+qemu-img convert -n -f raw -O raw "$disk" "${server_uri[volume]}"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -73,7 +97,7 @@ run_fio() {
   local out t0 t1
   t0=$(cpu_ticks "${server_pid[$server]}")
   out=$(fio --output-format=json --name=nbd --ioengine=nbd \
-    --uri="nbd+unix:///?socket=$BENCH_DIR/$server.sock" \
+    --uri="${server_uri[$server]}" \
     --rw="$rw" --bs="$bs" --iodepth=16 --size="$NBD_BENCH_SIZE" \
     --time_based --runtime="$NBD_BENCH_RUNTIME" --ramp_time=1 --randrepeat=0 |
     sed -n '/^{/,$p')  # the nbd engine prints a line before the JSON
@@ -89,8 +113,8 @@ workloads=("read 1M" "write 1M" "randread 4k" "randwrite 4k")
 for w in "${workloads[@]}"; do
   set -- $w
   for ((r = 0; r < NBD_BENCH_REPS; r++)); do
-    order=(nbdkit cairn)
-    ((r % 2 == 1)) && order=(cairn nbdkit)
+    order=(nbdkit cairn volume)
+    ((r % 2 == 1)) && order=(volume cairn nbdkit)
     for s in "${order[@]}"; do
       read -r bw iops cpu < <(run_fio "$s" "$1" "$2")
       key="$s/$1/$2"
@@ -106,18 +130,20 @@ for w in "${workloads[@]}"; do
 done
 
 {
-  echo "| workload (iodepth 16, 1 connection) | nbdkit file | cairn | cairn / nbdkit | server CPU ms per GiB, nbdkit / cairn |"
-  echo "| --- | ---: | ---: | ---: | ---: |"
+  echo "| workload (iodepth 16, 1 connection) | nbdkit file | cairn (file) | cairn / nbdkit | cairn serve volume | volume / nbdkit | server CPU ms per GiB, nbdkit / cairn / volume |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   for w in "${workloads[@]}"; do
     set -- $w
     k="nbdkit/$1/$2"
     c="cairn/$1/$2"
+    v="volume/$1/$2"
     if [[ "$2" == 1M ]]; then
-      a=${best_bw[$k]} b=${best_bw[$c]} unit="MiB/s"
+      a=${best_bw[$k]} b=${best_bw[$c]} d=${best_bw[$v]} unit="MiB/s"
     else
-      a=${best_iops[$k]} b=${best_iops[$c]} unit="IOPS"
+      a=${best_iops[$k]} b=${best_iops[$c]} d=${best_iops[$v]} unit="IOPS"
     fi
     ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.0f%%", (a > 0 ? 100 * b / a : 0) }')
-    echo "| $1 $2 | $a $unit | $b $unit | $ratio | ${best_cpu[$k]} / ${best_cpu[$c]} |"
+    vratio=$(awk -v a="$a" -v b="$d" 'BEGIN { printf "%.0f%%", (a > 0 ? 100 * b / a : 0) }')
+    echo "| $1 $2 | $a $unit | $b $unit | $ratio | $d $unit | $vratio | ${best_cpu[$k]} / ${best_cpu[$c]} / ${best_cpu[$v]} |"
   done
 } | tee "$BENCH_DIR/results.md"

@@ -1,13 +1,17 @@
 // cairn snapshot show SNAP
 //
 // All metadata of one snapshot: "key: value" lines, or the snapshot object
-// in JSON (cli/output.h SnapshotHeaderJson).
+// in JSON (cli/output.h SnapshotHeaderJson). A snapshot the volume daemon
+// is still uploading (no manifest yet) is shown as the daemon reports it:
+// state pending, progress; one whose upload failed is not found, with the
+// daemon's reason.
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/output.h"
 #include "cli/tags.h"
+#include "cli/volume_snapshots.h"
 #include "core/units.h"
 
 namespace cairn::cli {
@@ -23,7 +27,31 @@ std::string Line(std::string_view key, const std::string& value) {
 Status Run(Context& ctx, const std::string& snap) {
   ASSIGN_OR_RETURN(repo::SnapshotId id, repo::SnapshotId::Parse(snap));
   ASSIGN_OR_RETURN(auto repository, ctx.OpenRepository());
-  ASSIGN_OR_RETURN(repo::SnapshotHeader h, repository->LoadSnapshotHeader(id));
+  Result<repo::SnapshotHeader> loaded = repository->LoadSnapshotHeader(id);
+  if (!loaded.ok() && loaded.status().code() == StatusCode::kNotFound) {
+    // No manifest: a snapshot the volume daemon is still uploading is known
+    // to the daemon only (shown with its progress); one whose upload failed
+    // never reaches the repository (not found, with the daemon's reason).
+    const nlohmann::json d = DaemonSnapshot(id.str());
+    const std::string state = d.is_null() ? "" : d.value("state", "");
+    if (state == "pending") {
+      if (ctx.json()) {
+        ctx.PrintJson(d);
+      } else {
+        ctx.Print(DaemonSnapshotDetails(d));
+      }
+      return Status::OK();
+    }
+    if (state == "completed") loaded = repository->LoadSnapshotHeader(id);  // just finished
+    if (state == "error") {
+      const nlohmann::json why = d.value("error", nlohmann::json());
+      return NotFoundError(loaded.status().message() +
+                           " (the volume daemon's upload of it failed: " +
+                           (why.is_string() ? why.get<std::string>() : "no reason given") + ")");
+    }
+  }
+  if (!loaded.ok()) return loaded.status();
+  const repo::SnapshotHeader& h = *loaded;
   if (ctx.json()) {
     ctx.PrintJson(SnapshotHeaderJson(h));
     return Status::OK();

@@ -39,14 +39,13 @@ nlohmann::json AsSnapshotObject(const nlohmann::json& s) {
 
 }  // namespace
 
-Status CreateVolumeSnapshots(Context& ctx, const VolumeSnapshotOptions& o) {
+Result<std::vector<nlohmann::json>> TakeVolumeSnapshots(Context& ctx,
+                                                        const VolumeSnapshotOptions& o) {
   nlohmann::json body = {
       {"volume_ids", o.volumes}, {"description", o.description}, {"tags", o.tags}};
   ASSIGN_OR_RETURN(nlohmann::json doc, CallDaemon("POST", "/v1/snapshots", body));
-  nlohmann::json snapshots = doc.value("snapshots", nlohmann::json::array());
-  std::vector<std::string> ids;
-  for (const auto& s : snapshots) ids.push_back(s.value("id", ""));
-
+  std::vector<nlohmann::json> snapshots;
+  for (const auto& s : doc.value("snapshots", nlohmann::json::array())) snapshots.push_back(s);
   if (o.wait) {
     ctx.set_cancellable(true);  // Ctrl-C stops waiting, not the upload
     const auto stop = ctx.stop_token();
@@ -63,6 +62,13 @@ Status CreateVolumeSnapshots(Context& ctx, const VolumeSnapshotOptions& o) {
     }
     ctx.set_cancellable(false);
   }
+  return snapshots;
+}
+
+Status CreateVolumeSnapshots(Context& ctx, const VolumeSnapshotOptions& o) {
+  ASSIGN_OR_RETURN(std::vector<nlohmann::json> snapshots, TakeVolumeSnapshots(ctx, o));
+  std::vector<std::string> ids;
+  for (const auto& s : snapshots) ids.push_back(s.value("id", ""));
 
   std::string failed;
   for (const auto& s : snapshots) {
@@ -112,6 +118,52 @@ std::vector<nlohmann::json> DaemonSnapshotsNotInRepository() {
       out.push_back(AsSnapshotObject(s));
     }
   }
+  return out;
+}
+
+nlohmann::json DaemonSnapshot(const std::string& id) {
+  auto doc = CallDaemon("GET", "/v1/snapshots/" + id);
+  if (!doc.ok()) {
+    if (doc.status().code() != StatusCode::kNotFound &&
+        doc.status().code() != StatusCode::kUnavailable) {
+      LogWarning("daemon not asked about " + id + ": " + doc.status().message());
+    }
+    return nullptr;
+  }
+  return AsSnapshotObject(*doc);
+}
+
+std::string DaemonSnapshotDetails(const nlohmann::json& s) {
+  std::string out;
+  auto line = [&out](std::string_view key, const std::string& value) {
+    out += std::string(key) + ":" + std::string(key.size() < 13 ? 13 - key.size() : 1, ' ') +
+           value + "\n";
+  };
+  const uint64_t size = s.value("size", uint64_t{0});
+  const std::string state = s.value("state", "");
+  line("id", s.value("id", ""));
+  line("state", state + (state == "pending" ? " (the daemon is uploading it)" : ""));
+  line("source", s.value("source", ""));
+  line("size", FormatBytes(size) + " (" + std::to_string(size) + " bytes)");
+  line("created", s.value("created", ""));
+  if (state == "pending") {
+    const auto p = s.value("progress", nlohmann::json::object());
+    const uint64_t done = p.value("bytes_done", uint64_t{0});
+    const uint64_t total = p.value("bytes_total", uint64_t{0});
+    line("progress", std::to_string(total > 0 ? done * 100 / total : 0) + "% (" +
+                         FormatBytes(done) + " of " + FormatBytes(total) + ", " +
+                         std::to_string(done) + " of " + std::to_string(total) + " bytes)");
+  } else {
+    line("completed", Text(s, "completed"));
+  }
+  line("description", s.value("description", ""));
+  line("parent", Text(s, "parent").empty() ? "(none)" : Text(s, "parent"));
+  if (!Text(s, "read_mode").empty()) {
+    line("read mode",
+         Text(s, "read_mode") +
+             (Text(s, "read_reason").empty() ? "" : " (" + Text(s, "read_reason") + ")"));
+  }
+  if (!Text(s, "error").empty()) line("error", Text(s, "error"));
   return out;
 }
 

@@ -24,6 +24,13 @@ struct VolumeSnapshotOptions {
   bool wait = false;  // until every snapshot is completed or error
 };
 
+// Asks the daemon for the snapshots and returns the daemon's snapshot objects
+// (docs/api.md), without printing; with `wait`, only once none is pending
+// (Ctrl-C stops waiting: kCancelled). A snapshot that ended in `error` is in
+// the result, not an error here.
+Result<std::vector<nlohmann::json>> TakeVolumeSnapshots(Context& ctx,
+                                                        const VolumeSnapshotOptions& options);
+
 // Asks the daemon; prints the ids (text) or {"snapshot_id", "snapshot_ids",
 // "snapshots": [daemon snapshot objects]} (JSON). With `wait`, returns only
 // when all are done: kIoError naming each snapshot that ended in `error`.
@@ -33,6 +40,16 @@ Status CreateVolumeSnapshots(Context& ctx, const VolumeSnapshotOptions& options)
 // docs/cli.md (source = the volume id, plus "progress" and "error"). Empty
 // when no daemon answers at the API socket (that is not an error here).
 std::vector<nlohmann::json> DaemonSnapshotsNotInRepository();
+
+// One snapshot the daemon took, as a snapshot object of docs/cli.md (as
+// above), when a daemon answers and knows `id`; null otherwise (no daemon,
+// or an id it never handed out). For `snapshot show` of a snapshot that has
+// no manifest yet (pending) or never will (error).
+nlohmann::json DaemonSnapshot(const std::string& id);
+
+// "key: value" lines of such an object for `snapshot show`: state,
+// progress (bytes done of total and percent) while pending, the error.
+std::string DaemonSnapshotDetails(const nlohmann::json& snapshot);
 
 }  // namespace cairn::cli
 

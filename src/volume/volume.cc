@@ -77,6 +77,7 @@ Status Volume::Impl::PersistMeta() {
 }
 
 Status Volume::Impl::SaveCbt(bool sync) {
+  std::lock_guard save(cbt_save_mu);
   Buffer encoded;
   {
     std::lock_guard lock(cbt_mu);

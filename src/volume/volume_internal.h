@@ -6,6 +6,7 @@
 //   Impl::views_mu -> OpGate (held writes) -> Impl::cbt_mu
 //   VolumeView::State::mu (shared, a view read) -> BlockLocks (shared)
 //   OpGate (entered, an I/O) -> BlockLocks (exclusive, a write)
+//   OpGate (entered, a Flush) -> Impl::cbt_save_mu -> Impl::cbt_mu
 #ifndef CAIRN_VOLUME_VOLUME_INTERNAL_H_
 #define CAIRN_VOLUME_VOLUME_INTERNAL_H_
 
@@ -106,6 +107,10 @@ struct Volume::Impl {
   ChangeMap::State live_state;  // guarded by cbt_mu
   std::deque<Epoch> pending;    // guarded by cbt_mu; oldest first
   std::atomic<bool> cbt_dirty{false};
+  // One SaveCbt at a time: saves share the temporary file `cbt.tmp`, so two
+  // concurrent ones (FLUSH on two NBD connections) would interleave their
+  // bytes in it, or one would find it renamed away and fail the FLUSH.
+  std::mutex cbt_save_mu;
 
   std::string Path(std::string_view name) const { return dir + "/" + std::string(name); }
   Status ClosedError() const;

@@ -8,9 +8,13 @@
 # started after it. Two volumes snapshotted together share the instant;
 # `snapshot list` shows the daemon's pending snapshot with progress; the
 # snapshots end `completed`, in the repository, under the ids handed out.
+# While a larger upload runs, `snapshot show` and `snapshot list` report it
+# pending with its progress (bytes done of total, percent), growing.
+# Runs on a local and an S3 repository (e2e_s3_volume_snapshot).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/volume_helpers.bash"
 need_tools qemu-io qemu-img curl
+REPO=$(repo_url repo)
 
 MiB=1048576
 slots=32
@@ -113,4 +117,45 @@ for ((s = 0; s < slots; s++)); do
   sum=$(dd if="$T/live.raw" bs=$MiB skip=$s count=1 status=none | sha256sum | cut -d' ' -f1)
   [[ "${byte_of_sum[$sum]:-x}" == "${model[s]}" ]] || fail "live slot $s holds ${byte_of_sum[$sum]:-foreign data}, expected ${model[s]}"
 done
+
+# Progress of a pending snapshot: 512 MiB of random data take a while to
+# upload (seconds, not milliseconds), so `snapshot show` right after the
+# create sees it pending; then JSON until it completes: bytes_done grows,
+# never beyond bytes_total = the volume's size.
+big_size=$((512 * MiB))
+big=$(volume_create --size $big_size --volume-type standard)
+big_uri=$(volume_attach "$big")
+rand_stream snapshot-progress $big_size >"$T/big.raw"
+ok qemu-img convert -n -f raw -O raw "$T/big.raw" "$big_uri"
+ok cairn -r "$REPO" --output json snapshot create "$big"
+big_snap=$(json '.snapshots[0].id')
+ok cairn -r "$REPO" snapshot show "$big_snap"
+if grep -q '^state: *pending' "$OUT"; then
+  grep -Eq '^progress: *[0-9]+% \(.* of .*, [0-9]+ of '"$big_size"' bytes\)' "$OUT" ||
+    fail "snapshot show of pending $big_snap shows no progress line: $(cat "$OUT")"
+  expect_stdout_contains "$big" "(the daemon is uploading it)"
+  log "snapshot show while pending: $(grep '^progress' "$OUT")"
+else
+  fail "snapshot show right after the create did not report $big_snap pending (the upload of 512 MiB finished first?): $(cat "$OUT")"
+fi
+ok cairn -r "$REPO" snapshot list
+grep -Eq "^$big_snap .* (pending [0-9]+%|completed)( |\$)" "$OUT" ||
+  fail "snapshot list shows $big_snap neither pending with a percentage nor completed: $(cat "$OUT")"
+pending_seen=0
+last_done=0
+for ((i = 0; i < 1200; i++)); do
+  ok cairn -r "$REPO" --output json snapshot show "$big_snap"
+  st=$(json .state)
+  [[ "$st" == pending ]] || break
+  pending_seen=$((pending_seen + 1))
+  done_now=$(json .progress.bytes_done)
+  assert_eq "bytes_total of pending $big_snap" "$big_size" "$(json .progress.bytes_total)"
+  assert_between "bytes_done of pending $big_snap (never back, never past the total)" "$last_done" "$big_size" "$done_now"
+  last_done=$done_now
+  sleep 0.1
+done
+assert_eq "final state of $big_snap" completed "$st"
+assert_eq "size of the completed $big_snap" "$big_size" "$(json .size)"
+log "$big_snap seen pending $pending_seen times by snapshot show --output json (last at $last_done of $big_size bytes)"
+restore_cmp "$REPO" "$big_snap" "$T/big.raw"
 stop_daemon
