@@ -10,13 +10,10 @@
 // "chunks_present","seconds"}. Ctrl-C stops it (exit 130): snapshots
 // finished before stay copied, the one in progress is not saved.
 #include <CLI/CLI.hpp>
-#include <set>
 
 #include "cli/commands.h"
 #include "cli/context.h"
-#include "cli/other_repository.h"
-#include "cli/output.h"
-#include "core/units.h"
+#include "cli/copy_to.h"
 #include "repo/copy.h"
 
 namespace cairn::cli {
@@ -29,36 +26,6 @@ struct Options {
   size_t threads = 0;
 };
 
-nlohmann::json CopyJson(const repo::SnapshotCopy& c) {
-  return {{"snapshot_id", c.id.str()},
-          {"status", c.skipped ? "skipped" : "copied"},
-          {"path", c.skipped ? nlohmann::json(nullptr) : nlohmann::json(c.fast ? "fast" : "rekey")},
-          {"size", c.size},
-          {"chunks_sent", c.chunks_sent},
-          {"bytes_sent", c.bytes_sent},
-          {"chunks_present", c.chunks_present},
-          {"bytes_read", c.bytes_read},
-          {"seconds", c.seconds}};
-}
-
-void PrintText(Context& ctx, const repo::CopyResult& r, const std::string& to) {
-  for (const repo::SnapshotCopy& c : r.snapshots) {
-    if (c.skipped) {
-      ctx.Note(c.id.str() + " is already in " + to + ": skipped\n");
-      continue;
-    }
-    ctx.Print(c.id.str() + "\n");
-    ctx.Note(c.id.str() + " copied" + (c.fast ? "" : " (re-keyed)") + ": " +
-             std::to_string(c.chunks_sent) + " chunks sent (" + FormatBytes(c.bytes_sent) + "), " +
-             std::to_string(c.chunks_present) + " already there, in " + FormatSeconds(c.seconds) +
-             "\n");
-  }
-  ctx.Note(std::to_string(r.copied) + " copied, " + std::to_string(r.skipped) + " skipped to " +
-           to + ": " + std::to_string(r.chunks_sent) + " chunks (" + FormatBytes(r.bytes_sent) +
-           ") sent in " + FormatSeconds(r.seconds) + " (" + FormatRate(r.bytes_sent, r.seconds) +
-           ")\n");
-}
-
 Status Run(Context& ctx, const Options& o) {
   std::vector<repo::SnapshotId> ids;
   for (const std::string& s : o.snaps) {
@@ -67,45 +34,27 @@ Status Run(Context& ctx, const Options& o) {
   }
   ASSIGN_OR_RETURN(auto from, ctx.OpenRepository());
   // Unknown snapshots fail here (exit 7), before the destination's prompt.
-  uint64_t total = 0;
-  for (const repo::SnapshotId& id : std::set<repo::SnapshotId>(ids.begin(), ids.end())) {
-    ASSIGN_OR_RETURN(repo::SnapshotHeader h, from->LoadSnapshotHeader(id));
-    total += h.size;
-  }
+  for (const repo::SnapshotId& id : ids) RETURN_IF_ERROR(from->LoadSnapshotHeader(id).status());
   ASSIGN_OR_RETURN(
-      auto to,
-      OpenOtherRepository(ctx, OtherRepository{o.to, "destination", o.to_password_file,
-                                               "CAIRN_TO_PASSWORD", "CAIRN_TO_PASSWORD_FILE"}));
-
-  Progress progress(ctx.progress_mode(), "copy", total);
-  repo::CopyOptions options;
-  options.threads = o.threads;
-  options.readers = ctx.io_parallelism(ctx.repo_url);  // S3: one per connection
-  options.uploaders = ctx.io_parallelism(o.to);        // S3: one per connection
-  options.progress = &progress;
-  options.stop = ctx.stop_token();
-  ctx.set_cancellable(true);
-  auto result = repo::CopySnapshots(*from, *to, ids, options);
-  ctx.set_cancellable(false);
-  progress.Finish();
-  if (!result.ok()) return result.status();
-
+      TargetCopy copy,
+      CopyToRepository(ctx, *from, CopyTarget{o.to, o.to_password_file}, ids, o.threads));
+  const repo::CopyResult& result = copy.result;
   if (ctx.json()) {
     nlohmann::json snaps = nlohmann::json::array();
-    for (const repo::SnapshotCopy& c : result->snapshots) snaps.push_back(CopyJson(c));
+    for (const repo::SnapshotCopy& c : result.snapshots) snaps.push_back(SnapshotCopyJson(c));
     ctx.PrintJson({{"from", from->Describe()},
-                   {"to", to->Describe()},
+                   {"to", copy.to->Describe()},
                    {"snapshots", snaps},
-                   {"snapshots_copied", result->copied},
-                   {"snapshots_skipped", result->skipped},
-                   {"chunks_sent", result->chunks_sent},
-                   {"bytes_sent", result->bytes_sent},
-                   {"chunks_present", result->chunks_present},
-                   {"seconds", result->seconds},
+                   {"snapshots_copied", result.copied},
+                   {"snapshots_skipped", result.skipped},
+                   {"chunks_sent", result.chunks_sent},
+                   {"bytes_sent", result.bytes_sent},
+                   {"chunks_present", result.chunks_present},
+                   {"seconds", result.seconds},
                    {"retries", ctx.retries()}});
     return Status::OK();
   }
-  PrintText(ctx, *result, to->Describe());
+  PrintCopyText(ctx, result, copy.to->Describe());
   return Status::OK();
 }
 
