@@ -153,6 +153,7 @@ int Run(int argc, char** argv, SignalWatcher& signals) {
   RegisterRepoStats(*repo, ctx);
   RegisterRepoUnlock(*repo, ctx);
   RegisterRepoRebuildIndex(*repo, ctx);
+  RegisterRepoSet(*repo, ctx);
 
   CLI::App* key = app.add_subcommand("key", "Manage the passphrases of the repository");
   key->require_subcommand(1);
@@ -165,8 +166,17 @@ int Run(int argc, char** argv, SignalWatcher& signals) {
   RegisterSnapshotShow(*snapshot, ctx);
   RegisterSnapshotRestore(*snapshot, ctx);
   RegisterSnapshotDelete(*snapshot, ctx);
+  RegisterSnapshotUndelete(*snapshot, ctx);
+  RegisterSnapshotForget(*snapshot, ctx);
   RegisterSnapshotDiff(*snapshot, ctx);
   RegisterSnapshotCopy(*snapshot, ctx);
+  RegisterSnapshotExport(*snapshot, ctx);
+  RegisterSnapshotLs(*snapshot, ctx);
+  RegisterSnapshotCat(*snapshot, ctx);
+  RegisterSnapshotPartitions(*snapshot, ctx);
+
+  RegisterBackup(app, ctx);  // backup --to
+  RegisterDrill(app, ctx);
 
   RegisterServe(app, ctx);
   CLI::App* volume = app.add_subcommand("volume", "Create, attach and manage the daemon's volumes");
@@ -175,7 +185,9 @@ int Run(int argc, char** argv, SignalWatcher& signals) {
   RegisterVolumeList(*volume, ctx);
   RegisterVolumeDelete(*volume, ctx);
   RegisterVolumeResize(*volume, ctx);
+  RegisterVolumeModify(*volume, ctx);
   RegisterVolumeAttach(*volume, ctx);
+  RegisterVolumeCheck(*volume, ctx);
 
   try {
     app.parse(argc, argv);

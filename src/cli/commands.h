@@ -20,6 +20,7 @@ void RegisterRepoGc(CLI::App& repo, Context& ctx);
 void RegisterRepoStats(CLI::App& repo, Context& ctx);
 void RegisterRepoUnlock(CLI::App& repo, Context& ctx);
 void RegisterRepoRebuildIndex(CLI::App& repo, Context& ctx);
+void RegisterRepoSet(CLI::App& repo, Context& ctx);  // --recycle-days
 
 // cairn key ... (list, add, remove, passwd)
 void RegisterKeyCommands(CLI::App& key, Context& ctx);
@@ -30,8 +31,19 @@ void RegisterSnapshotList(CLI::App& snapshot, Context& ctx);
 void RegisterSnapshotShow(CLI::App& snapshot, Context& ctx);
 void RegisterSnapshotRestore(CLI::App& snapshot, Context& ctx);
 void RegisterSnapshotDelete(CLI::App& snapshot, Context& ctx);
+void RegisterSnapshotUndelete(CLI::App& snapshot, Context& ctx);  // recycle bin
+void RegisterSnapshotForget(CLI::App& snapshot, Context& ctx);    // retention
 void RegisterSnapshotDiff(CLI::App& snapshot, Context& ctx);
 void RegisterSnapshotCopy(CLI::App& snapshot, Context& ctx);
+void RegisterSnapshotExport(CLI::App& snapshot, Context& ctx);  // tar of the files
+void RegisterSnapshotLs(CLI::App& snapshot, Context& ctx);
+void RegisterSnapshotCat(CLI::App& snapshot, Context& ctx);
+void RegisterSnapshotPartitions(CLI::App& snapshot, Context& ctx);
+
+// cairn backup SOURCE --to URL...
+void RegisterBackup(CLI::App& app, Context& ctx);
+// cairn drill SNAP
+void RegisterDrill(CLI::App& app, Context& ctx);
 
 // cairn serve (the volume daemon) and cairn volume ... (its client)
 void RegisterServe(CLI::App& app, Context& ctx);
@@ -39,7 +51,9 @@ void RegisterVolumeCreate(CLI::App& volume, Context& ctx);
 void RegisterVolumeList(CLI::App& volume, Context& ctx);  // list, show
 void RegisterVolumeDelete(CLI::App& volume, Context& ctx);
 void RegisterVolumeResize(CLI::App& volume, Context& ctx);
+void RegisterVolumeModify(CLI::App& volume, Context& ctx);
 void RegisterVolumeAttach(CLI::App& volume, Context& ctx);  // attach, detach
+void RegisterVolumeCheck(CLI::App& volume, Context& ctx);
 
 }  // namespace cairn::cli
 

@@ -32,6 +32,21 @@ constexpr std::pair<StatusCode, const char*> kCodeNames[] = {
 
 json OrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
+// null for a volume not made from a snapshot.
+json HydrationJson(const VolumeStatus& v) {
+  const HydrationStatus& h = v.hydration;
+  if (v.record.origin_snapshot.empty()) return nullptr;
+  return {{"state", h.state},
+          {"mode", v.record.hydrate_mode},
+          {"total", h.total_bytes},
+          {"done", h.done_bytes},
+          {"percent", h.percent},
+          {"rate", h.bytes_per_sec},
+          {"rate_limit", h.rate_limit},
+          {"eta", h.eta_seconds < 0 ? json(nullptr) : json(h.eta_seconds)},
+          {"error", OrNull(h.error)}};
+}
+
 json VolumeJson(const VolumeStatus& v) {
   const VolumeRecord& r = v.record;
   json attachments = json::array();
@@ -52,6 +67,8 @@ json VolumeJson(const VolumeStatus& v) {
           {"attachments", attachments},
           {"last_snapshot", OrNull(r.last_snapshot)},
           {"pending_snapshots", v.pending_snapshots},
+          {"origin_snapshot", OrNull(r.origin_snapshot)},
+          {"hydration", HydrationJson(v)},
           {"error", OrNull(r.error)}};
 }
 
@@ -148,7 +165,11 @@ Result<std::string> VolumeIdArg(const std::string& text) {
 Result<CreateVolumeRequest> ParseCreateVolume(const HttpRequest& req) {
   ASSIGN_OR_RETURN(json doc, Body(req));
   CreateVolumeRequest r;
-  ASSIGN_OR_RETURN(r.size, UintField(doc, "size", true));
+  ASSIGN_OR_RETURN(r.snapshot_id, StringField(doc, "snapshot_id", ""));
+  // From a snapshot the size defaults to the snapshot's.
+  ASSIGN_OR_RETURN(r.size, UintField(doc, "size", r.snapshot_id.empty()));
+  ASSIGN_OR_RETURN(r.initialization_rate, UintField(doc, "initialization_rate", false));
+  ASSIGN_OR_RETURN(r.hydrate, StringField(doc, "hydrate", "lazy"));
   ASSIGN_OR_RETURN(r.volume_type, StringField(doc, "volume_type", "gp3"));
   ASSIGN_OR_RETURN(uint64_t iops, UintField(doc, "iops", false));
   ASSIGN_OR_RETURN(uint64_t throughput, UintField(doc, "throughput", false));
@@ -164,6 +185,20 @@ Result<CreateVolumeRequest> ParseCreateVolume(const HttpRequest& req) {
     r.encrypted = enc->get<bool>();
   }
   ASSIGN_OR_RETURN(r.tags, TagsField(doc));
+  return r;
+}
+
+Result<ModifyVolumeRequest> ParseModifyVolume(const HttpRequest& req) {
+  ASSIGN_OR_RETURN(json doc, Body(req));
+  ModifyVolumeRequest r;
+  ASSIGN_OR_RETURN(r.volume_type, StringField(doc, "volume_type", ""));
+  ASSIGN_OR_RETURN(uint64_t iops, UintField(doc, "iops", false));
+  ASSIGN_OR_RETURN(uint64_t throughput, UintField(doc, "throughput", false));
+  if (iops > UINT32_MAX || throughput > UINT32_MAX) {
+    return InvalidArgumentError("--iops / --throughput: value out of range");
+  }
+  r.iops = static_cast<uint32_t>(iops);
+  r.throughput = static_cast<uint32_t>(throughput);
   return r;
 }
 
@@ -291,6 +326,13 @@ ApiServer::ApiServer(Daemon& daemon) : daemon_(daemon) {
     if (!size.ok()) return Error(size.status());
     return Render<VolumeStatus>(d.ResizeVolume(*id, *size), VolumeJson);
   });
+  http_.Route("POST", "/v1/volumes/" + kId + "/modify", [&d](const HttpRequest& req) {
+    auto id = VolumeIdArg(req.captures[0]);
+    if (!id.ok()) return Error(id.status());
+    auto r = ParseModifyVolume(req);
+    if (!r.ok()) return Error(r.status());
+    return Render<VolumeStatus>(d.ModifyVolume(*id, *r), VolumeJson);
+  });
   http_.Route("POST", "/v1/volumes/" + kId + "/attach", [&d](const HttpRequest& req) {
     auto id = VolumeIdArg(req.captures[0]);
     if (!id.ok()) return Error(id.status());
@@ -300,6 +342,16 @@ ApiServer::ApiServer(Daemon& daemon) : daemon_(daemon) {
     auto id = VolumeIdArg(req.captures[0]);
     if (!id.ok()) return Error(id.status());
     return Render<VolumeStatus>(d.DetachVolume(*id), VolumeJson);
+  });
+  http_.Route("POST", "/v1/volumes/" + kId + "/check", [&d](const HttpRequest& req) {
+    auto id = VolumeIdArg(req.captures[0]);
+    if (!id.ok()) return Error(id.status());
+    auto r = d.CheckVolume(*id);
+    if (!r.ok()) return Error(r.status());
+    const fs::FsckVerdict& v = r->verdict;
+    return Ok({{"volume_id", r->volume_id}, {"state", r->state}, {"size", r->size},
+               {"clean", v.clean}, {"exit_code", v.exit_code}, {"meaning", v.meaning},
+               {"summary", v.summary}, {"output", v.output}, {"seconds", r->seconds}});
   });
 
   http_.Route("GET", "/v1/snapshots", [&d](const HttpRequest& req) {

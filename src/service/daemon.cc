@@ -175,8 +175,15 @@ Status Daemon::OpenVolume(VolumeRecord& r) {
   if (size != r.size) {  // a resize that was persisted by the volume, not yet here
     r.size = size;
   }
+  // Likewise limits (volume modify writes volume.json before the catalog).
+  const volume::QosConfig qos = volumes_.Get(r.id)->info().qos;
+  r.volume_type = std::string(volume::VolumeTypeName(qos.type));
+  r.iops = qos.iops;
+  r.throughput_mibps = qos.throughput_mibps;
+  RETURN_IF_ERROR(ResumeHydration(r));  // before any client I/O (daemon_hydrate.cc)
   volumes_.SetExported(r.id, !r.attached.empty());
-  const std::string want = r.attached.empty() ? kVolumeAvailable : kVolumeInUse;
+  std::string want = r.attached.empty() ? kVolumeAvailable : kVolumeInUse;
+  if (r.hydrate_mode == "eager" && r.hydration == "hydrating") want = kVolumeCreating;
   if (r.state != want || !r.error.empty()) return SetState(r, want);
   return catalog_->UpdateVolume(r);
 }
@@ -195,6 +202,7 @@ void Daemon::Shutdown() {
   if (api_) api_->Stop();
   if (nbd_) nbd_->Stop();
   if (snapshotter_) snapshotter_->Stop(kAbandoned);
+  if (catalog_) StopHydrations();  // saves hydration state before the volumes close
   for (const auto& v : volumes_.All()) {
     if (Status s = v->Close(); !s.ok() && events_) {
       events_->Warning(v->id().str(), "closing: " + s.ToString());
@@ -225,6 +233,7 @@ VolumeStatus Daemon::StatusOf(const VolumeRecord& r) {
   }
   if (auto q = QosOf(r); q.ok()) st.limits = volume::DescribeLimits(*q, r.size);
   if (snapshotter_) st.pending_snapshots = snapshotter_->PendingFor(r.id);
+  FillHydration(st);
   return st;
 }
 
@@ -240,7 +249,10 @@ Result<VolumeRecord> Daemon::UsableVolume(const std::string& id) {
   return r;
 }
 
-Result<VolumeStatus> Daemon::CreateVolume(const CreateVolumeRequest& req) {
+Result<VolumeStatus> Daemon::CreateVolume(const CreateVolumeRequest& request) {
+  CreateVolumeRequest req = request;
+  // From a snapshot: default size, checks, the source (daemon_hydrate.cc).
+  ASSIGN_OR_RETURN(std::shared_ptr<volume::BlockSource> origin, PrepareFromSnapshot(req));
   volume::QosConfig q;
   ASSIGN_OR_RETURN(q.type, volume::ParseVolumeType(req.volume_type));
   q.iops = req.iops;
@@ -264,10 +276,18 @@ Result<VolumeStatus> Daemon::CreateVolume(const CreateVolumeRequest& req) {
   r.state = kVolumeCreating;
   r.created = NowUtc();
   r.tags = req.tags;
+  if (origin) {
+    // The first snapshot of the volume is incremental against its origin.
+    r.origin_snapshot = r.last_snapshot = req.snapshot_id;
+    r.hydrate_mode = req.hydrate;
+    r.initialization_rate = req.initialization_rate;
+    r.hydration = "hydrating";
+  }
   RETURN_IF_ERROR(catalog_->InsertVolume(r));
-  events_->State(r.id,
-                 fmt::format("creating ({}, {}{})", FormatBytes(r.size),
-                             volume::DescribeLimits(q, r.size), r.encrypted ? ", encrypted" : ""));
+  events_->State(
+      r.id,
+      fmt::format("creating ({}, {}{}{})", FormatBytes(r.size), volume::DescribeLimits(q, r.size),
+                  r.encrypted ? ", encrypted" : "", origin ? ", from " + r.origin_snapshot : ""));
   volume::CreateOptions create;
   create.id = id;
   create.size = r.size;
@@ -284,6 +304,19 @@ Result<VolumeStatus> Daemon::CreateVolume(const CreateVolumeRequest& req) {
     return v.status().WithContext("creating volume " + r.id);
   }
   volumes_.Add(std::shared_ptr<volume::Volume>(std::move(v).value()));
+  if (origin) {
+    if (Status hs = StartHydration(r, origin); !hs.ok()) {
+      if (auto vol = volumes_.Remove(r.id)) vol->Close().IgnoreError();
+      volume::Volume::Remove(VolumeDir(r.id)).IgnoreError();
+      catalog_->DeleteVolume(r.id).IgnoreError();
+      events_->Warning(r.id, "creation failed: " + hs.ToString());
+      return hs.WithContext("creating volume " + r.id);
+    }
+    if (r.hydrate_mode == "eager" && r.hydration == "hydrating") {
+      RETURN_IF_ERROR(catalog_->UpdateVolume(r));  // stays creating until hydrated
+      return StatusOf(r);
+    }
+  }
   RETURN_IF_ERROR(SetState(r, kVolumeAvailable));
   return StatusOf(r);
 }
@@ -320,6 +353,7 @@ Status Daemon::DeleteVolume(const std::string& id, bool force) {
   RETURN_IF_ERROR(SetState(r, kVolumeDeleting));
   volumes_.SetExported(id, false);
   if (nbd_) nbd_->Disconnect(id);
+  StopHydration(id, /*discard=*/true);  // before the volume closes
   if (auto v = volumes_.Remove(id)) {
     if (Status s = v->Close(); !s.ok()) events_->Warning(id, "closing: " + s.ToString());
   }

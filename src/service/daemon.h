@@ -29,10 +29,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/bytes.h"
 #include "core/status.h"
+#include "fs/fsck.h"
 #include "nbd/server.h"
 #include "repo/repository.h"
 #include "service/catalog.h"
@@ -61,6 +63,22 @@ struct CreateVolumeRequest {
   uint32_t throughput = 0;  // MiB/s; 0: the type's default
   bool encrypted = false;
   std::map<std::string, std::string> tags;
+  // From a snapshot (daemon_hydrate.cc); size 0 then means the snapshot's.
+  std::string snapshot_id;
+  uint64_t initialization_rate = 0;  // MiB/s of background hydration; 0 = unlimited
+  std::string hydrate = "lazy";      // "lazy": available at once; "eager": when hydrated
+};
+
+// Hydration of a volume made from a snapshot, live while it runs.
+struct HydrationStatus {
+  std::string state;  // "" (not from a snapshot), "hydrating", "done", "failed"
+  uint64_t total_bytes = 0;
+  uint64_t done_bytes = 0;
+  double percent = 0;
+  double bytes_per_sec = 0;  // measured since the daemon (re)started it
+  double eta_seconds = -1;   // -1: unknown
+  uint64_t rate_limit = 0;   // bytes/s; 0 = unlimited
+  std::string error;
 };
 
 // A volume as the API shows it: the catalog row and its live state.
@@ -70,12 +88,30 @@ struct VolumeStatus {
   size_t connections = 0;  // NBD sessions on it now
   std::string limits;      // "gp3, 3000 IOPS, 125 MiB/s"
   std::vector<std::string> pending_snapshots;
+  HydrationStatus hydration;
+};
+
+// ModifyVolume (AWS modify-volume): what to change; unset fields keep the
+// volume's value, except that a new type starts from its own defaults.
+struct ModifyVolumeRequest {
+  std::string volume_type;  // empty: keep the type
+  uint32_t iops = 0;        // 0: keep (same type) or the new type's default
+  uint32_t throughput = 0;  // MiB/s; 0: keep (same type) or the new type's default
 };
 
 struct CreateSnapshotsRequest {
   std::vector<std::string> volume_ids;  // one instant for all of them
   std::string description;
   std::map<std::string, std::string> tags;
+};
+
+// What `cairn volume check` reports (daemon_check.cc).
+struct VolumeCheckResult {
+  std::string volume_id;
+  std::string state;  // of the volume when the check began (in-use: it may have changed meanwhile)
+  uint64_t size = 0;
+  fs::FsckVerdict verdict;
+  double seconds = 0;
 };
 
 class Daemon {
@@ -107,6 +143,11 @@ class Daemon {
   Status DeleteVolume(const std::string& id, bool force);
   // Grows online; NBD clients see the new size when they reconnect.
   Result<VolumeStatus> ResizeVolume(const std::string& id, uint64_t new_size);
+  // Changes type, IOPS and throughput at once (daemon_modify.cc): volume.json,
+  // then the catalog, then an event; the new limits apply at once to the
+  // volume's NBD sessions. kInvalidArgument as ValidateQos() (naming the
+  // flag and the allowed range) or when nothing is asked for.
+  Result<VolumeStatus> ModifyVolume(const std::string& id, const ModifyVolumeRequest& request);
   // Exports it over NBD (idempotent); the status carries the URI.
   Result<VolumeStatus> AttachVolume(const std::string& id);
   // Stops exporting it, ending its NBD sessions (idempotent).
@@ -121,6 +162,11 @@ class Daemon {
   Result<SnapshotRecord> GetSnapshot(const std::string& id);
   Result<std::vector<EventRecord>> ListEvents(int64_t after, int64_t limit);
 
+  // e2fsck -fn on the volume's bytes through a private read-only NBD export
+  // and nbdfuse (daemon_check.cc); the volume stays as it is (attached or
+  // not). What e2fsck finds is the verdict; errors are about running it.
+  Result<VolumeCheckResult> CheckVolume(const std::string& id);
+
  private:
   explicit Daemon(DaemonOptions options);
   Status Open(std::unique_ptr<repo::Repository> repo);
@@ -130,6 +176,30 @@ class Daemon {
   Status SetState(VolumeRecord& record, const std::string& state, const std::string& why = "");
   std::string VolumeDir(const std::string& id) const;
   Result<VolumeRecord> UsableVolume(const std::string& id);  // REQUIRES: mu_ held
+
+  // Volumes from snapshots (daemon_hydrate.cc).
+  struct Hydration;
+  // Checks the snapshot and the flags, fills the default size; opens the
+  // source the volume will hydrate from.
+  Result<std::shared_ptr<volume::BlockSource>> PrepareFromSnapshot(CreateVolumeRequest& req);
+  // Starts (or resumes) hydrating the open volume `r` from `source`; sets
+  // r's hydration fields and, for eager volumes, keeps r `creating`.
+  // REQUIRES: mu_ held or Recover().
+  Status StartHydration(VolumeRecord& r, std::shared_ptr<volume::BlockSource> source);
+  // After a restart: reopens the origin snapshot and resumes.
+  Status ResumeHydration(VolumeRecord& r);
+  void WatchHydration(std::string id, std::shared_ptr<Hydration> h);
+  // Stops one volume's hydration (saving its state unless `discard`).
+  void StopHydration(const std::string& id, bool discard);
+  void StopHydrations();  // Shutdown: stop all, save, join the watchers
+  void FillHydration(VolumeStatus& status);
+  Status EnsureIndexLoaded();
+  // Never held while taking mu_.
+  std::mutex hydrations_mu_;
+  std::map<std::string, std::shared_ptr<Hydration>> hydrations_;  // guarded by hydrations_mu_
+  std::vector<std::thread> ended_watchers_;                       // guarded by hydrations_mu_
+  std::mutex index_mu_;
+  bool index_loaded_ = false;  // guarded by index_mu_
 
   const DaemonOptions options_;
   std::string api_socket_;
