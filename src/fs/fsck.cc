@@ -1,8 +1,6 @@
 #include "fs/fsck.h"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-extern char** environ;
+#include "core/subprocess.h"
 
 namespace cairn::fs {
 namespace {
@@ -79,44 +77,15 @@ Result<FsckVerdict> RunFsck(const std::string& path, const FsckOptions& options)
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return IoError("pipe for e2fsck's output: " + std::string(std::strerror(errno)));
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
-
-  std::vector<std::string> env_store;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string_view v(*e);
-    if (v.starts_with("LC_ALL=") || v.starts_with("LANG=")) continue;
-    env_store.emplace_back(v);
-  }
-  env_store.emplace_back("LC_ALL=C");
-  std::vector<char*> envp;
-  for (std::string& s : env_store) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string arg0 = e2fsck, arg1 = "-f", arg2 = "-n", arg3 = path;
-  char* argv[] = {arg0.data(), arg1.data(), arg2.data(), arg3.data(), nullptr};
-
-  // The caller may block signals (cairn's signal thread): the child starts
-  // with none blocked and the usual dispositions.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, e2fsck.c_str(), &actions, &attr, argv, envp.data());
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
+  SpawnOptions spawn;
+  spawn.argv = {e2fsck, "-f", "-n", path};
+  spawn.output_fd = pipe_fds[1];
+  spawn.env = {"LC_ALL=C"};  // messages in English, whatever the host's locale
+  Result<pid_t> pid = SpawnProcess(spawn);
   ::close(pipe_fds[1]);
-  if (rc != 0) {
+  if (!pid.ok()) {
     ::close(pipe_fds[0]);
-    return IoError("starting " + e2fsck + " on " + path + ": " + std::strerror(rc));
+    return pid.status().WithContext("checking " + path);
   }
   FsckVerdict v;
   char buf[8192];
@@ -129,11 +98,7 @@ Result<FsckVerdict> RunFsck(const std::string& path, const FsckOptions& options)
     }
   }
   ::close(pipe_fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR)
-      return IoError("waiting for e2fsck on " + path + ": " + std::strerror(errno));
-  }
+  ASSIGN_OR_RETURN_CTX(const int status, WaitProcess(*pid), "e2fsck on " + path);
   v.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   v.clean = WIFEXITED(status) && v.exit_code == 0;
   v.meaning = WIFEXITED(status) ? FsckMeaning(v.exit_code)

@@ -16,6 +16,7 @@
 #include "repo/engine_test_util.h"
 #include "repo/repository.h"
 #include "service/api_client.h"
+#include "service/daemon_test_util.h"
 #include "service/daemon.h"
 #include "storage/local_backend.h"
 
@@ -44,61 +45,23 @@ class ImageSource : public repo::Source {
   Buffer data_;
 };
 
-class DaemonHydrateTest : public ::testing::Test {
+class DaemonHydrateTest : public testing::DaemonFixture {
  protected:
   void SetUp() override {
-    SetLogLevel(LogLevel::kQuiet);
-    char tmpl[] = "/tmp/cairn-hydrate-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto backend = storage::LocalBackend::Create(dir_ + "/repo");
-    ASSERT_TRUE(backend.ok()) << backend.status().ToString();
-    repo::InitOptions init;
-    init.encrypted = false;
-    init.block_size = 64 << 10;
-    auto repo = repo::Repository::Init(std::move(backend).value(), init);
-    ASSERT_TRUE(repo.ok());
+    DaemonFixture::SetUp();
+    auto repo = OpenRepo();
+    ASSERT_NE(repo, nullptr);
     image_ = repo::testing::RandomData(kImageSize, 5);
     std::memset(image_.data() + 2 * kMiB, 0, kMiB);  // a hole of 16 blocks
     ImageSource src(image_);
-    auto snap = repo::CreateSnapshot(**repo, src, repo::BackupOptions{});
+    auto snap = repo::CreateSnapshot(*repo, src, repo::BackupOptions{});
     ASSERT_TRUE(snap.ok()) << snap.status().ToString();
     snap_ = snap->snapshot.id.str();
     StartDaemon();
   }
-  void TearDown() override {
-    daemon_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void StartDaemon() {
-    auto backend = storage::LocalBackend::Open(dir_ + "/repo");
-    ASSERT_TRUE(backend.ok());
-    auto r = repo::Repository::Open(std::move(backend).value(), "");
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    DaemonOptions o;
-    o.data_dir = dir_ + "/data";
-    o.nbd_listen = "";
-    o.repository = dir_ + "/repo";
-    auto d = Daemon::Start(o, std::move(r).value());
-    ASSERT_TRUE(d.ok()) << d.status().ToString();
-    daemon_ = std::move(d).value();
-  }
-  Result<json> Call(const std::string& method, const std::string& path, const json& body = {}) {
-    ApiClient client(dir_ + "/data/api.sock");
-    ASSIGN_OR_RETURN(std::string text,
-                     client.Call(method, path, body.is_null() ? "" : body.dump()));
-    return json::parse(text);
-  }
   json WaitHydrated(const std::string& id) {
-    for (int i = 0; i < 1200; ++i) {
-      auto v = Call("GET", "/v1/volumes/" + id);
-      EXPECT_TRUE(v.ok()) << v.status().ToString();
-      if (!v.ok()) return json();
-      if ((*v)["hydration"]["state"] != "hydrating") return *v;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << id << " still hydrating after 60 s";
-    return json();
+    return WaitFor("/v1/volumes/" + id,
+                   [](const json& v) { return v["hydration"]["state"] != "hydrating"; }, 60);
   }
   // The volume's data file (unencrypted volumes: the bytes themselves).
   Buffer DataFile(const std::string& id) {
@@ -114,10 +77,8 @@ class DaemonHydrateTest : public ::testing::Test {
     return b;
   }
 
-  std::string dir_;
   Buffer image_;
   std::string snap_;
-  std::unique_ptr<Daemon> daemon_;
 };
 
 TEST_F(DaemonHydrateTest, LazyVolumeIsAvailableAtOnceAndHydratesByteExact) {

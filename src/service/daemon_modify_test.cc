@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "repo/repository.h"
 #include "service/api_client.h"
+#include "service/daemon_test_util.h"
 #include "service/daemon.h"
 #include "storage/local_backend.h"
 
@@ -21,45 +22,11 @@ namespace {
 
 using nlohmann::json;
 
-class DaemonModifyTest : public ::testing::Test {
+class DaemonModifyTest : public testing::DaemonFixture {
  protected:
   void SetUp() override {
-    SetLogLevel(LogLevel::kQuiet);
-    char tmpl[] = "/tmp/cairn-daemon-modify-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto backend = storage::LocalBackend::Create(dir_ + "/repo");
-    ASSERT_TRUE(backend.ok()) << backend.status().ToString();
-    repo::InitOptions init;
-    init.encrypted = false;
-    init.block_size = 64 << 10;
-    ASSERT_TRUE(repo::Repository::Init(std::move(backend).value(), init).ok());
+    DaemonFixture::SetUp();
     StartDaemon();
-  }
-  void TearDown() override {
-    daemon_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void StartDaemon() {
-    auto backend = storage::LocalBackend::Open(dir_ + "/repo");
-    ASSERT_TRUE(backend.ok());
-    auto repo = repo::Repository::Open(std::move(backend).value(), "");
-    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
-    DaemonOptions o;
-    o.data_dir = dir_ + "/data";
-    o.nbd_listen = "127.0.0.1:0";
-    o.repository = dir_ + "/repo";
-    auto d = Daemon::Start(o, std::move(repo).value());
-    ASSERT_TRUE(d.ok()) << d.status().ToString();
-    daemon_ = std::move(d).value();
-  }
-
-  Result<json> Call(const std::string& method, const std::string& path, const json& body = {}) {
-    ApiClient client(dir_ + "/data/api.sock");
-    ASSIGN_OR_RETURN(std::string text,
-                     client.Call(method, path, body.is_null() ? "" : body.dump()));
-    return json::parse(text);
   }
 
   Result<json> Modify(const std::string& id, const json& body) {
@@ -72,8 +39,6 @@ class DaemonModifyTest : public ::testing::Test {
     return json::parse(in, nullptr, /*allow_exceptions=*/false);
   }
 
-  std::string dir_;
-  std::unique_ptr<Daemon> daemon_;
 };
 
 TEST_F(DaemonModifyTest, ChangesLimitsKeepingWhatIsNotGiven) {

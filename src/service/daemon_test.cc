@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "repo/repository.h"
 #include "service/api_client.h"
+#include "service/daemon_test_util.h"
 #include "service/catalog.h"
 #include "storage/local_backend.h"
 
@@ -22,54 +23,11 @@ namespace {
 
 using nlohmann::json;
 
-class DaemonTest : public ::testing::Test {
+class DaemonTest : public testing::DaemonFixture {
  protected:
   void SetUp() override {
-    SetLogLevel(LogLevel::kQuiet);  // the daemon's event lines
-    char tmpl[] = "/tmp/cairn-daemon-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto backend = storage::LocalBackend::Create(dir_ + "/repo");
-    ASSERT_TRUE(backend.ok()) << backend.status().ToString();
-    repo::InitOptions init;
-    init.encrypted = false;
-    init.block_size = 64 << 10;
-    ASSERT_TRUE(repo::Repository::Init(std::move(backend).value(), init).ok());
+    DaemonFixture::SetUp();
     StartDaemon();
-  }
-  void TearDown() override {
-    daemon_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  std::unique_ptr<repo::Repository> OpenRepo() {
-    auto backend = storage::LocalBackend::Open(dir_ + "/repo");
-    EXPECT_TRUE(backend.ok());
-    auto r = repo::Repository::Open(std::move(backend).value(), "");
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? std::move(r).value() : nullptr;
-  }
-
-  DaemonOptions Options() {
-    DaemonOptions o;
-    o.data_dir = dir_ + "/data";
-    o.nbd_listen = "127.0.0.1:0";
-    o.repository = dir_ + "/repo";
-    return o;
-  }
-
-  void StartDaemon() {
-    auto d = Daemon::Start(Options(), OpenRepo());
-    ASSERT_TRUE(d.ok()) << d.status().ToString();
-    daemon_ = std::move(d).value();
-  }
-
-  // One API call; the parsed body, or the error as a Status.
-  Result<json> Call(const std::string& method, const std::string& path, const json& body = {}) {
-    ApiClient client(dir_ + "/data/api.sock");
-    ASSIGN_OR_RETURN(std::string text,
-                     client.Call(method, path, body.is_null() ? "" : body.dump()));
-    return json::parse(text);
   }
 
   std::string CreateVolume(uint64_t size) {
@@ -79,18 +37,9 @@ class DaemonTest : public ::testing::Test {
   }
 
   json WaitSnapshot(const std::string& id) {
-    for (int i = 0; i < 600; ++i) {
-      auto s = Call("GET", "/v1/snapshots/" + id);
-      EXPECT_TRUE(s.ok()) << s.status().ToString();
-      if (!s.ok() || (*s)["state"] != "pending") return s.ok() ? *s : json();
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << id << " still pending after 30 s";
-    return json();
+    return WaitFor("/v1/snapshots/" + id, [](const json& s) { return s["state"] != "pending"; },
+                   30);
   }
-
-  std::string dir_;
-  std::unique_ptr<Daemon> daemon_;
 };
 
 TEST_F(DaemonTest, SecondDaemonOnTheSameDirectoryIsRefusedNamingThePid) {

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,46 +15,24 @@
 #include <vector>
 
 #include "core/log.h"
-
-extern char** environ;
+#include "core/subprocess.h"
 
 namespace cairn::service {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Spawns argv[0] (searched in PATH) with stdin /dev/null and stdout+stderr
-// appended to `log`; returns its pid.
+// Starts args[0] (searched in PATH) with stdout and stderr appended to
+// `log`; returns its pid.
 Result<pid_t> Spawn(const std::vector<std::string>& args, const std::string& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<std::string> store = args;
-  std::vector<char*> argv;
-  for (std::string& a : store) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  // cairn blocks signals for its signal thread: the child starts with none
-  // blocked and the usual dispositions.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc == ENOENT) {
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("opening " + log + ": " + std::strerror(errno));
+  Result<pid_t> pid = SpawnProcess({.argv = args, .output_fd = fd});
+  ::close(fd);
+  if (pid.status().code() == StatusCode::kNotFound) {
     return FailedPreconditionError(args[0] + " not found in PATH: install " +
                                    (args[0] == "nbdfuse" ? "libnbd-bin" : "fuse3"));
   }
-  if (rc != 0) return IoError("starting " + args[0] + ": " + std::strerror(rc));
   return pid;
 }
 
