@@ -1,4 +1,4 @@
-// cairn drill SNAP [--keep] [--export FILE] [--work-dir DIR]
+// cairn drill SNAP [--keep] [--export FILE] [--work-dir DIR] [--partition N]
 //
 // Proves that a snapshot of --repo restores (service/drill.h): a volume is
 // made from it in a temporary directory (lazy hydration), checked with
@@ -9,7 +9,7 @@
 // block, its offset and the pack).
 //
 // Text: the report on stdout. JSON: {"snapshot_id","repository","passed",
-// "size","block_size","time_to_first_byte","time_until_usable",
+// "size","block_size","partition","time_to_first_byte","time_until_usable",
 // "time_to_full_hydration","bytes_hydrated","fsck":{"clean","exit_code",
 // "meaning","summary"},"files","directories","symlinks","file_bytes",
 // "archive","archive_bytes","blocks_total","blocks_verified","blocks_zero",
@@ -34,6 +34,7 @@ struct Options {
   bool keep = false;
   std::string export_path;
   std::string work_dir;
+  int partition = 0;
 };
 
 nlohmann::json Opt(const std::optional<double>& v) {
@@ -67,6 +68,7 @@ nlohmann::json ReportJson(const service::DrillReport& r, const std::string& repo
           {"passed", r.passed},
           {"size", r.size},
           {"block_size", r.block_size},
+          {"partition", r.partition},
           {"time_to_first_byte", Opt(r.time_to_first_byte)},
           {"time_until_usable", Opt(r.time_until_usable)},
           {"time_to_full_hydration", Opt(r.time_to_full_hydration)},
@@ -96,6 +98,7 @@ void PrintText(Context& ctx, const service::DrillReport& r, const std::string& r
   out += "  time to first byte      " + OptText(r.time_to_first_byte) + "\n";
   out += "  time to full hydration  " + OptText(r.time_to_full_hydration) + " (" +
          FormatBytes(r.bytes_hydrated) + " fetched)\n";
+  if (r.partition > 0) out += "  partition               " + std::to_string(r.partition) + "\n";
   out += "  fsck                    " +
          (r.fsck ? std::string(r.fsck->clean ? "clean" : "NOT CLEAN") + " (e2fsck -fn exit " +
                        std::to_string(r.fsck->exit_code) + ": " + r.fsck->meaning + ")"
@@ -125,6 +128,7 @@ Status Run(Context& ctx, const Options& o) {
   options.keep = o.keep;
   options.export_path = o.export_path;
   options.work_parent = o.work_dir;
+  options.partition = o.partition;
   options.stop = ctx.stop_token();
   ctx.set_cancellable(true);
   auto report = service::RunDrill(*repository, id, options);
@@ -156,6 +160,10 @@ void RegisterDrill(CLI::App& app, Context& ctx) {
   cmd->add_flag("--keep", o->keep, "Keep the restored volume and the work directory");
   cmd->add_option("--export", o->export_path,
                   "Write the files' tar.gz here (default: in the work directory, removed)");
+  cmd->add_option("--partition", o->partition,
+                  "Partition to check and export (default: the whole disk, or its only ext "
+                  "partition)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--work-dir", o->work_dir,
                   "Where the temporary volume goes (default: the system temp dir); needs room "
                   "for the snapshot's data");

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/units.h"
 #include "repo/lock.h"
+#include "fs/filesystem_device.h"
 #include "service/device_fsck.h"
 #include "service/drill_export.h"
 #include "service/snapshot_block_source.h"
@@ -165,13 +166,19 @@ Result<DrillReport> RunDrill(repo::Repository& repo, const repo::SnapshotId& id,
       report.time_to_first_byte = Seconds(start, Clock::now());
       return Status::OK();
     });
+    // The filesystem's device: the whole volume or one partition of it.
+    Result<fs::FilesystemDevice> chosen =
+        fs::ChooseFilesystemDevice(vol, options.partition, id.str());
+    if (chosen.ok()) report.partition = chosen->partition;
     Step(report, "fsck", [&]() -> Status {
-      ASSIGN_OR_RETURN(fs::FsckVerdict v, FsckDevice(vol, report.work_dir));
+      RETURN_IF_ERROR(chosen.status());
+      ASSIGN_OR_RETURN(fs::FsckVerdict v, FsckDevice(chosen->device, report.work_dir));
       report.fsck = std::move(v);
       return Status::OK();
     });
     Step(report, "export", [&]() -> Status {
-      ASSIGN_OR_RETURN(DrillExport e, ExportFiles(vol, report.archive));
+      RETURN_IF_ERROR(chosen.status());
+      ASSIGN_OR_RETURN(DrillExport e, ExportFiles(chosen->device, report.archive));
       report.files = e.files;
       report.directories = e.directories;
       report.symlinks = e.symlinks;

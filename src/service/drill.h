@@ -5,6 +5,7 @@
 //            the snapshot (volume::Hydrator over a verified SnapshotSource);
 //            usable = it accepts I/O            → time_until_usable
 //   first    the first 4 KiB read back          → time_to_first_byte
+//   (a partitioned disk: its one ext partition, or DrillOptions::partition)
 //   fsck     e2fsck -fn through a private read-only NBD export and nbdfuse
 //            (device_fsck.h) while hydration goes on behind
 //   export   every file of its ext2/3/4 filesystem into a tar.gz
@@ -48,6 +49,9 @@ struct DrillOptions {
   // The archive of the files; "" = WORKDIR/files.tar.gz (removed with it
   // unless keep).
   std::string export_path;
+  // The partition whose filesystem is checked and exported: 0 = the whole
+  // disk, or its only ext partition (fs/filesystem_device.h).
+  int partition = 0;
   bool keep = false;             // keep the volume and work directory
   size_t fetch_threads = 4;      // parallel background fetches
   Progress* progress = nullptr;  // optional: Add() per byte verified
@@ -66,6 +70,7 @@ struct DrillReport {
   uint32_t block_size = 0;
   std::string work_dir;  // kept only with keep
   std::string volume_dir;
+  int partition = 0;  // the partition checked and exported; 0 = the whole disk
   std::vector<DrillStep> steps;
 
   std::optional<double> time_to_first_byte;
