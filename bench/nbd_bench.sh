@@ -95,6 +95,12 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run_fio() {
   local server=$1 rw=$2 bs=$3
   local out t0 t1
+  # Same page-cache state for every server: right after gigabytes of buffered
+  # writes, 4 KiB writes into a file whose pages are still being written
+  # back ran ~10x slower (seen on the volume, filled just before), whoever
+  # served it. Dirty data written and the cache dropped before each run.
+  sync
+  [[ -w /proc/sys/vm/drop_caches ]] && echo 3 >/proc/sys/vm/drop_caches
   t0=$(cpu_ticks "${server_pid[$server]}")
   out=$(fio --output-format=json --name=nbd --ioengine=nbd \
     --uri="${server_uri[$server]}" \
