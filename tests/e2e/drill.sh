@@ -63,22 +63,6 @@ kept=$(ls -d "$work"/cairn-drill-* 2>/dev/null | head -n 1)
 [[ -n "$kept" && -f "$kept/volume/volume.json" ]] || fail "--keep kept no volume in $work: $(ls -R "$work" | head)"
 rm -rf "$kept"
 
-# --- a GPT disk: the drill checks and exports its only ext partition ---------------
-command -v sfdisk >/dev/null || skip "sfdisk not installed (bash scripts/setup.sh installs it)"
-disk=$T/gpt.img
-img_new "$disk" $((52 * MiB))
-printf 'label: gpt\nstart=2048, size=98304, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root\n' |
-  sfdisk -q "$disk" >"$T/sfdisk.err" 2>&1 || fail "sfdisk: $(cat "$T/sfdisk.err")"
-dd if="$img" of="$disk" bs=512 seek=2048 conv=notrunc status=none
-gsnap=$(snap_create "$repo" "$disk")
-ok cairn -r "$repo" --output json drill "$gsnap" --work-dir "$work"
-assert_eq "GPT disk: passed" true "$(json .passed)"
-assert_eq "GPT disk: partition" 1 "$(json .partition)"
-assert_eq "GPT disk: fsck clean" true "$(json .fsck.clean)"
-assert_eq "GPT disk: files exported" "$nfiles" "$(json .files)"
-expect_exit 7 cairn -r "$repo" drill "$gsnap" --work-dir "$work" --partition 2
-expect_output_contains "has no partition 2"
-
 # --- one flipped bit in a pack: exit 6 naming the snapshot and the block -------------
 bad=$(repo_url damaged)
 repo_copy "$repo" "$bad"
@@ -96,4 +80,21 @@ grep -q cairn-fsck /proc/mounts && fail "a FUSE mount is left: $(grep cairn-fsck
 
 # --- unknown snapshot -------------------------------------------------------------
 expect_exit 7 cairn -r "$repo" drill snap-00000000000000000 --work-dir "$work"
+
+# --- a GPT disk: the drill checks and exports its only ext partition ---------------
+command -v sfdisk >/dev/null || skip "sfdisk not installed (bash scripts/setup.sh installs it)"
+disk=$T/gpt.img
+img_new "$disk" $((52 * MiB))
+printf 'label: gpt\nstart=2048, size=98304, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root\n' |
+  sfdisk -q "$disk" >"$T/sfdisk.err" 2>&1 || fail "sfdisk: $(cat "$T/sfdisk.err")"
+dd if="$img" of="$disk" bs=512 seek=2048 conv=notrunc status=none
+gsnap=$(snap_create "$repo" "$disk")
+ok cairn -r "$repo" --output json drill "$gsnap" --work-dir "$work"
+assert_eq "GPT disk: passed" true "$(json .passed)"
+assert_eq "GPT disk: partition" 1 "$(json .partition)"
+assert_eq "GPT disk: fsck clean" true "$(json .fsck.clean)"
+assert_eq "GPT disk: files exported" "$nfiles" "$(json .files)"
+expect_exit 7 cairn -r "$repo" drill "$gsnap" --work-dir "$work" --partition 2
+expect_output_contains "has no partition 2"
+
 true
