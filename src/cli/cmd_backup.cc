@@ -32,6 +32,7 @@
 #include "cli/context.h"
 #include "cli/copy_to.h"
 #include "cli/daemon_client.h"
+#include "cli/file_backup.h"
 #include "cli/output.h"
 #include "cli/tags.h"
 #include "cli/volume_snapshots.h"
@@ -80,24 +81,9 @@ double Since(std::chrono::steady_clock::time_point start) {
 }
 
 Result<Taken> SnapshotFile(Context& ctx, const Options& o, repo::Repository& primary) {
-  repo::BackupOptions options;
-  ASSIGN_OR_RETURN(options.tags, ParseTags(o.tags));
-  options.description = o.description;
-  options.threads = o.threads;
-  if (o.no_parent) {
-    options.parent = repo::SnapshotId();
-  } else if (!o.parent.empty()) {
-    ASSIGN_OR_RETURN(options.parent, repo::SnapshotId::Parse(o.parent));
-  }
-  ASSIGN_OR_RETURN(std::unique_ptr<repo::Source> source, repo::OpenFileSource(o.source));
-  options.uploaders = ctx.io_parallelism(ctx.repo_url);  // S3: one per connection
-  Progress progress(ctx.progress_mode(), "backup", source->size());
-  options.progress = &progress;
-  options.stop = ctx.stop_token();
-  ctx.set_cancellable(true);
-  auto result = repo::CreateSnapshot(primary, *source, options);
-  ctx.set_cancellable(false);
-  progress.Finish();
+  auto result = BackupFile(
+      ctx, FileBackupFlags{o.source, o.description, o.tags, o.parent, o.no_parent, o.threads},
+      &primary);
   if (!result.ok()) return result.status().WithContext("snapshot of " + o.source);
   const repo::SnapshotHeader& h = result->snapshot;
   return Taken{h.id, h.source, h.size, h.stats.bytes_read, h.stats.bytes_new, h.stats.seconds};

@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/file_backup.h"
 #include "cli/output.h"
 #include "cli/tags.h"
 #include "cli/volume_snapshots.h"
@@ -55,26 +56,9 @@ Status Run(Context& ctx, const Options& o) {
   if (!o.more_volumes.empty()) {
     return InvalidArgumentError("several SOURCEs are allowed only for volumes (vol-…)");
   }
-  repo::BackupOptions options;
-  ASSIGN_OR_RETURN(options.tags, ParseTags(o.tags));
-  options.description = o.description;
-  options.threads = o.threads;
-  if (o.no_parent) {
-    options.parent = repo::SnapshotId();
-  } else if (!o.parent.empty()) {
-    ASSIGN_OR_RETURN(options.parent, repo::SnapshotId::Parse(o.parent));
-  }
-  ASSIGN_OR_RETURN(std::unique_ptr<repo::Source> source, repo::OpenFileSource(o.source));
-  ASSIGN_OR_RETURN(auto repository, ctx.OpenRepository());
-  options.uploaders = ctx.io_parallelism(ctx.repo_url);  // S3: one per connection
-
-  Progress progress(ctx.progress_mode(), "backup", source->size());
-  options.progress = &progress;
-  options.stop = ctx.stop_token();
-  ctx.set_cancellable(true);
-  auto result = repo::CreateSnapshot(*repository, *source, options);
-  ctx.set_cancellable(false);
-  progress.Finish();
+  auto result = BackupFile(
+      ctx, FileBackupFlags{o.source, o.description, o.tags, o.parent, o.no_parent, o.threads},
+      nullptr);
   if (!result.ok()) return result.status();
 
   const repo::SnapshotHeader& h = result->snapshot;
@@ -89,16 +73,14 @@ Status Run(Context& ctx, const Options& o) {
                    {"chunks_new", s.chunks_new},
                    {"seconds", s.seconds},
                    {"retries", ctx.retries()},
-                   {"parent", h.parent && !h.parent->empty()
-                                  ? nlohmann::json(h.parent->str())
-                                  : nlohmann::json(nullptr)}});
+                   {"parent", h.parent && !h.parent->empty() ? nlohmann::json(h.parent->str())
+                                                             : nlohmann::json(nullptr)}});
     return Status::OK();
   }
   ctx.Print(h.id.str() + "\n");
-  ctx.Note(h.id.str() + " " + FormatBytes(s.bytes_read) + " read, " +
-           FormatBytes(s.bytes_new) + " new, " + FormatBytes(s.bytes_stored) +
-           " stored in " + FormatSeconds(s.seconds) + " (" +
-           FormatRate(s.bytes_read, s.seconds) + ")" +
+  ctx.Note(h.id.str() + " " + FormatBytes(s.bytes_read) + " read, " + FormatBytes(s.bytes_new) +
+           " new, " + FormatBytes(s.bytes_stored) + " stored in " + FormatSeconds(s.seconds) +
+           " (" + FormatRate(s.bytes_read, s.seconds) + ")" +
            (h.parent && !h.parent->empty() ? ", parent " + h.parent->str() : "") +
            (ctx.retries() > 0 ? ", retries: " + std::to_string(ctx.retries()) : "") + "\n");
   return Status::OK();
@@ -108,8 +90,8 @@ Status Run(Context& ctx, const Options& o) {
 
 void RegisterSnapshotCreate(CLI::App& snapshot, Context& ctx) {
   auto o = std::make_shared<Options>();
-  CLI::App* cmd = snapshot.add_subcommand(
-      "create", "Back up a file or block device (prints the snapshot id)");
+  CLI::App* cmd =
+      snapshot.add_subcommand("create", "Back up a file or block device (prints the snapshot id)");
   cmd->add_option("SOURCE", o->source, "A regular file, a block device, or a volume (vol-…)")
       ->required();
   cmd->add_option("VOLUMES", o->more_volumes, "More volumes to snapshot at the same instant");
@@ -117,9 +99,9 @@ void RegisterSnapshotCreate(CLI::App& snapshot, Context& ctx) {
   cmd->add_option("--description", o->description, "Free text stored with the snapshot");
   cmd->add_option("--tag", o->tags, "KEY=VALUE (repeatable)")->take_all()->allow_extra_args(false);
   auto* parent = cmd->add_option(
-      "--parent", o->parent,
-      "Compare against this snapshot (default: newest of the same source)");
-  cmd->add_flag("--no-parent", o->no_parent, "No parent: compare blocks with the whole repository only")
+      "--parent", o->parent, "Compare against this snapshot (default: newest of the same source)");
+  cmd->add_flag("--no-parent", o->no_parent,
+                "No parent: compare blocks with the whole repository only")
       ->excludes(parent);
   cmd->add_option("--threads", o->threads, "Worker threads (default: cores)")
       ->check(CLI::NonNegativeNumber);

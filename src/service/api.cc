@@ -162,6 +162,18 @@ Result<std::string> VolumeIdArg(const std::string& text) {
   return id.str();
 }
 
+// "iops" and "throughput" (optional; 0 when absent), each within 32 bits.
+Status LimitFields(const json& doc, uint32_t& iops, uint32_t& throughput) {
+  ASSIGN_OR_RETURN(uint64_t i, UintField(doc, "iops", false));
+  ASSIGN_OR_RETURN(uint64_t t, UintField(doc, "throughput", false));
+  if (i > UINT32_MAX || t > UINT32_MAX) {
+    return InvalidArgumentError("--iops / --throughput: value out of range");
+  }
+  iops = static_cast<uint32_t>(i);
+  throughput = static_cast<uint32_t>(t);
+  return Status::OK();
+}
+
 Result<CreateVolumeRequest> ParseCreateVolume(const HttpRequest& req) {
   ASSIGN_OR_RETURN(json doc, Body(req));
   CreateVolumeRequest r;
@@ -171,13 +183,7 @@ Result<CreateVolumeRequest> ParseCreateVolume(const HttpRequest& req) {
   ASSIGN_OR_RETURN(r.initialization_rate, UintField(doc, "initialization_rate", false));
   ASSIGN_OR_RETURN(r.hydrate, StringField(doc, "hydrate", "lazy"));
   ASSIGN_OR_RETURN(r.volume_type, StringField(doc, "volume_type", "gp3"));
-  ASSIGN_OR_RETURN(uint64_t iops, UintField(doc, "iops", false));
-  ASSIGN_OR_RETURN(uint64_t throughput, UintField(doc, "throughput", false));
-  if (iops > UINT32_MAX || throughput > UINT32_MAX) {
-    return InvalidArgumentError("--iops / --throughput: value out of range");
-  }
-  r.iops = static_cast<uint32_t>(iops);
-  r.throughput = static_cast<uint32_t>(throughput);
+  RETURN_IF_ERROR(LimitFields(doc, r.iops, r.throughput));
   auto enc = doc.find("encrypted");
   if (enc != doc.end() && !enc->is_null()) {
     if (!enc->is_boolean())
@@ -192,13 +198,7 @@ Result<ModifyVolumeRequest> ParseModifyVolume(const HttpRequest& req) {
   ASSIGN_OR_RETURN(json doc, Body(req));
   ModifyVolumeRequest r;
   ASSIGN_OR_RETURN(r.volume_type, StringField(doc, "volume_type", ""));
-  ASSIGN_OR_RETURN(uint64_t iops, UintField(doc, "iops", false));
-  ASSIGN_OR_RETURN(uint64_t throughput, UintField(doc, "throughput", false));
-  if (iops > UINT32_MAX || throughput > UINT32_MAX) {
-    return InvalidArgumentError("--iops / --throughput: value out of range");
-  }
-  r.iops = static_cast<uint32_t>(iops);
-  r.throughput = static_cast<uint32_t>(throughput);
+  RETURN_IF_ERROR(LimitFields(doc, r.iops, r.throughput));
   return r;
 }
 
