@@ -128,10 +128,10 @@ TEST_F(DaemonHydrateTest, EagerVolumeIsCreatingUntilHydrated) {
                 {{"snapshot_id", snap_},
                  {"hydrate", "eager"},
                  {"size", 8 * kMiB},
-                 {"initialization_rate", 4}});
+                 {"initialization_rate", 1}});
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   const std::string id = (*v)["id"];
-  EXPECT_EQ((*v)["state"], "creating");  // 5 MiB at 4 MiB/s: not done yet
+  EXPECT_EQ((*v)["state"], "creating");  // 5 MiB at 1 MiB/s: not done yet
   auto attach = Call("POST", "/v1/volumes/" + id + "/attach");
   EXPECT_EQ(attach.status().code(), StatusCode::kFailedPrecondition);
   json done = WaitHydrated(id);
