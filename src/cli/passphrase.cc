@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "cli/signals.h"
 
@@ -28,21 +27,6 @@ void StripNewline(std::string& line) {
 }
 
 }  // namespace
-
-Result<std::string> ReadPassphraseFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return InvalidArgumentError("cannot read password file " + path + ": " +
-                                std::strerror(errno));
-  }
-  std::string line;
-  std::getline(in, line);
-  if (in.bad()) {
-    return InvalidArgumentError("cannot read password file " + path);
-  }
-  StripNewline(line);
-  return line;
-}
 
 bool HaveTerminal() {
   FdCloser tty{open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)};

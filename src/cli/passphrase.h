@@ -1,4 +1,4 @@
-// Passphrase sources: a file's first line, or a prompt on the terminal
+// Passphrase sources: a file's first line (core/passphrase_file.h), or a prompt on the terminal
 // without echo. (Environment variables are read by Context.)
 //
 // Thread-safety: PromptPassphrase touches the process's terminal; call it
@@ -9,13 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include "core/passphrase_file.h"  // ReadPassphraseFile
 #include "core/status.h"
 
 namespace cairn::cli {
-
-// The first line of `path`, without its "\n" / "\r\n". kInvalidArgument
-// naming the file if it cannot be read.
-Result<std::string> ReadPassphraseFile(const std::string& path);
 
 // True if /dev/tty can be opened (there is a controlling terminal).
 bool HaveTerminal();

@@ -7,6 +7,8 @@
 
 #include "repo/ids.h"
 #include "service/daemon.h"
+#include "service/policy.h"
+#include "service/schedule.h"
 #include "volume/volume_id.h"
 
 namespace cairn::service {
@@ -236,6 +238,106 @@ json SnapshotList(const std::vector<SnapshotRecord>& list) {
   return {{"snapshots", arr}};
 }
 
+// Policies (service/policy.h); the shape is docs/api.md's.
+json PolicyJson(const PolicyStatus& st) {
+  const PolicyRecord& p = st.record;
+  const PolicyDefinition& d = p.definition;
+  json copy = json::array();
+  for (const auto& t : d.copy_to)
+    copy.push_back({{"url", t.url}, {"password_file", t.password_file}});
+  return {{"id", p.id},
+          {"name", d.name},
+          {"description", d.description},
+          {"targets", {{"volume_ids", d.volume_ids}, {"tags", d.target_tags}}},
+          {"schedule", d.schedule},
+          {"keep", KeepToJson(d.keep)},
+          {"keep_text", d.keep.Describe()},
+          {"copy_to", copy},
+          {"snapshot_tags", d.snapshot_tags},
+          {"enabled", p.state.enabled},
+          {"created", p.created},
+          {"next_run", OrNull(p.state.next_run)},
+          {"running", st.running},
+          {"runs", p.state.runs},
+          {"failures", p.state.failures},
+          {"last_run", p.state.last_run ? RunToJson(*p.state.last_run) : json(nullptr)}};
+}
+
+json PolicyList(const std::vector<PolicyStatus>& list) {
+  json arr = json::array();
+  for (const auto& p : list) arr.push_back(PolicyJson(p));
+  return {{"policies", arr}};
+}
+
+Result<std::map<std::string, std::string>> StringMapField(const json& doc, const char* name) {
+  std::map<std::string, std::string> out;
+  auto it = doc.find(name);
+  if (it == doc.end() || it->is_null()) return out;
+  if (!it->is_object()) {
+    return InvalidArgumentError(fmt::format("field \"{}\" must be an object of strings", name));
+  }
+  for (const auto& [k, v] : it->items()) {
+    if (!v.is_string()) {
+      return InvalidArgumentError(fmt::format("field \"{}.{}\" must be a string", name, k));
+    }
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+struct CreatePolicyRequest {
+  PolicyDefinition definition;
+  bool enabled = true;
+};
+
+Result<CreatePolicyRequest> ParseCreatePolicy(const HttpRequest& req) {
+  ASSIGN_OR_RETURN(json doc, Body(req));
+  CreatePolicyRequest r;
+  PolicyDefinition& d = r.definition;
+  ASSIGN_OR_RETURN(d.name, StringField(doc, "name", ""));
+  ASSIGN_OR_RETURN(d.description, StringField(doc, "description", ""));
+  if (auto ids = doc.find("volume_ids"); ids != doc.end() && !ids->is_null()) {
+    if (!ids->is_array()) return InvalidArgumentError("field \"volume_ids\" must be an array");
+    for (const auto& id : *ids) {
+      if (!id.is_string()) return InvalidArgumentError("field \"volume_ids\" holds a non-string");
+      ASSIGN_OR_RETURN(std::string v, VolumeIdArg(id.get<std::string>()));
+      d.volume_ids.push_back(v);
+    }
+  }
+  ASSIGN_OR_RETURN(d.target_tags, StringMapField(doc, "tags"));
+  ASSIGN_OR_RETURN(std::string every, StringField(doc, "every", ""));
+  ASSIGN_OR_RETURN(std::string cron, StringField(doc, "cron", ""));
+  if (every.empty() == cron.empty()) {
+    return InvalidArgumentError(
+        "policy create: give when it runs with --every DURATION (e.g. 1h) or --cron \"M H DOM MON "
+        "DOW\" (UTC), one of the two");
+  }
+  ASSIGN_OR_RETURN(Schedule schedule,
+                   every.empty() ? Schedule::Cron(cron) : Schedule::Every(every));
+  d.schedule = schedule.ToString();
+  ASSIGN_OR_RETURN(d.keep, KeepFromJson(doc.value("keep", json())));
+  if (auto copy = doc.find("copy_to"); copy != doc.end() && !copy->is_null()) {
+    if (!copy->is_array()) return InvalidArgumentError("field \"copy_to\" must be an array");
+    for (const auto& t : *copy) {
+      if (!t.is_object()) {
+        return InvalidArgumentError(
+            "field \"copy_to\" holds a non-object ({\"url\", \"password_file\"})");
+      }
+      PolicyCopyTarget target;
+      ASSIGN_OR_RETURN(target.url, StringField(t, "url", ""));
+      ASSIGN_OR_RETURN(target.password_file, StringField(t, "password_file", ""));
+      d.copy_to.push_back(std::move(target));
+    }
+  }
+  ASSIGN_OR_RETURN(d.snapshot_tags, StringMapField(doc, "snapshot_tags"));
+  if (auto enabled = doc.find("enabled"); enabled != doc.end() && !enabled->is_null()) {
+    if (!enabled->is_boolean())
+      return InvalidArgumentError("field \"enabled\" must be true or false");
+    r.enabled = enabled->get<bool>();
+  }
+  return r;
+}
+
 json EventList(const std::vector<EventRecord>& list) {
   json arr = json::array();
   for (const auto& e : list) arr.push_back(EventJson(e));
@@ -349,9 +451,15 @@ ApiServer::ApiServer(Daemon& daemon) : daemon_(daemon) {
     auto r = d.CheckVolume(*id);
     if (!r.ok()) return Error(r.status());
     const fs::FsckVerdict& v = r->verdict;
-    return Ok({{"volume_id", r->volume_id}, {"state", r->state}, {"size", r->size},
-               {"clean", v.clean}, {"exit_code", v.exit_code}, {"meaning", v.meaning},
-               {"summary", v.summary}, {"output", v.output}, {"seconds", r->seconds}});
+    return Ok({{"volume_id", r->volume_id},
+               {"state", r->state},
+               {"size", r->size},
+               {"clean", v.clean},
+               {"exit_code", v.exit_code},
+               {"meaning", v.meaning},
+               {"summary", v.summary},
+               {"output", v.output},
+               {"seconds", r->seconds}});
   });
 
   http_.Route("GET", "/v1/snapshots", [&d](const HttpRequest& req) {
@@ -367,6 +475,26 @@ ApiServer::ApiServer(Daemon& daemon) : daemon_(daemon) {
     auto id = repo::SnapshotId::Parse(req.captures[0]);
     if (!id.ok()) return Error(id.status());
     return Render<SnapshotRecord>(d.GetSnapshot(id->str()), SnapshotJson);
+  });
+
+  http_.Route("GET", "/v1/policies", [&d](const HttpRequest&) {
+    return Render<std::vector<PolicyStatus>>(d.ListPolicies(), PolicyList);
+  });
+  http_.Route("POST", "/v1/policies", [&d](const HttpRequest& req) {
+    auto r = ParseCreatePolicy(req);
+    if (!r.ok()) return Error(r.status());
+    return Render<PolicyStatus>(d.CreatePolicy(r->definition, r->enabled), PolicyJson, 201);
+  });
+  http_.Route("GET", "/v1/policies/" + kId, [&d](const HttpRequest& req) {
+    return Render<PolicyStatus>(d.GetPolicy(req.captures[0]), PolicyJson);
+  });
+  http_.Route("DELETE", "/v1/policies/" + kId, [&d](const HttpRequest& req) {
+    Status s = d.DeletePolicy(req.captures[0]);
+    if (!s.ok()) return Error(s);
+    return Ok({{"deleted", req.captures[0]}});
+  });
+  http_.Route("POST", "/v1/policies/" + kId + "/run", [&d](const HttpRequest& req) {
+    return Render<PolicyStatus>(d.RunPolicy(req.captures[0]), PolicyJson, 202);
   });
 
   http_.Route("GET", "/v1/events", [&d](const HttpRequest& req) {

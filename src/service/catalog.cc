@@ -52,6 +52,11 @@ CREATE TABLE IF NOT EXISTS events (
   object TEXT NOT NULL,
   kind TEXT NOT NULL,
   message TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS policies (
+  id TEXT PRIMARY KEY,
+  created TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  state TEXT NOT NULL);
 )sql";
 
 std::string TagsToText(const std::map<std::string, std::string>& tags) {

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "service/policy.h"
 #include "service/sqlite.h"
 
 namespace cairn::service {
@@ -130,6 +131,16 @@ class Catalog {
   Result<int64_t> AddEvent(const EventRecord& e);
   // Events with seq > `after`, oldest first, at most `limit`.
   Result<std::vector<EventRecord>> ListEvents(int64_t after, int64_t limit);
+
+  // Policies (catalog_policy.cc): the definition and the state are stored
+  // apart (service/policy.h). kNotFound "policy pol-… not found".
+  Status InsertPolicy(const PolicyRecord& p);
+  // Only the state half: the scheduler's one write, so it never undoes a
+  // concurrent delete's effect or rewrites the definition.
+  Status UpdatePolicyState(const std::string& id, const PolicyState& state);
+  Status DeletePolicy(const std::string& id);
+  Result<PolicyRecord> GetPolicy(const std::string& id);
+  Result<std::vector<PolicyRecord>> ListPolicies();  // by created, then id
 
   // Small daemon settings ("clean_shutdown", ...). nullopt when unset.
   Result<std::optional<std::string>> GetMeta(const std::string& key);

@@ -115,6 +115,7 @@ Status Daemon::Open(std::unique_ptr<repo::Repository> repo) {
 
   snapshotter_ = std::make_unique<Snapshotter>(*repo_, *catalog_, *events_);
   snapshotter_->Start();
+  StartPolicies();
 
   if (!options_.nbd_listen.empty() || !options_.nbd_socket.empty()) {
     nbd::ServerOptions nbd_options;
@@ -200,6 +201,7 @@ void Daemon::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   if (api_) api_->Stop();
+  if (policies_) policies_->Stop();  // cancels a run: before the uploads stop
   if (nbd_) nbd_->Stop();
   if (snapshotter_) snapshotter_->Stop(kAbandoned);
   if (catalog_) StopHydrations();  // saves hydration state before the volumes close

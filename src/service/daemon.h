@@ -36,10 +36,13 @@
 #include "core/status.h"
 #include "fs/fsck.h"
 #include "nbd/server.h"
+#include "repo/lock.h"
 #include "repo/repository.h"
 #include "service/catalog.h"
 #include "service/data_dir_lock.h"
 #include "service/event_log.h"
+#include "service/policy.h"
+#include "service/policy_scheduler.h"
 #include "service/snapshotter.h"
 #include "service/volume_registry.h"
 
@@ -54,6 +57,9 @@ struct DaemonOptions {
   std::string nbd_socket;                      // empty: no unix listener
   std::string repository;                      // for messages and GET /v1/daemon
   std::string version;
+  // A failed lazy hydration is retried after this, then twice as long each
+  // time, up to 5 min (daemon_hydrate.cc).
+  int64_t hydration_retry_ms = 5000;
 };
 
 struct CreateVolumeRequest {
@@ -114,6 +120,12 @@ struct VolumeCheckResult {
   double seconds = 0;
 };
 
+// A policy as the API shows it: the record and whether it runs now.
+struct PolicyStatus {
+  PolicyRecord record;
+  bool running = false;
+};
+
 class Daemon {
  public:
   // Takes the data directory and starts serving. `repo` is open already.
@@ -167,6 +179,18 @@ class Daemon {
   // not). What e2fsck finds is the verdict; errors are about running it.
   Result<VolumeCheckResult> CheckVolume(const std::string& id);
 
+  // Policies (daemon_policy.cc, service/policy.h). Create validates the
+  // definition (kInvalidArgument naming the flag), that named volumes exist
+  // (kNotFound) and that every copy target opens with its password file
+  // (the error of opening it, naming the target). Delete keeps the
+  // snapshots the policy made; a run in progress finishes. Run queues a run
+  // now (after the one in progress, if any).
+  Result<PolicyStatus> CreatePolicy(const PolicyDefinition& definition, bool enabled);
+  Result<std::vector<PolicyStatus>> ListPolicies();
+  Result<PolicyStatus> GetPolicy(const std::string& id);
+  Status DeletePolicy(const std::string& id);
+  Result<PolicyStatus> RunPolicy(const std::string& id);
+
  private:
   explicit Daemon(DaemonOptions options);
   Status Open(std::unique_ptr<repo::Repository> repo);
@@ -189,6 +213,17 @@ class Daemon {
   // After a restart: reopens the origin snapshot and resumes.
   Status ResumeHydration(VolumeRecord& r);
   void WatchHydration(std::string id, std::shared_ptr<Hydration> h);
+  // Records a finished hydration, releases its lock and forgets it.
+  void EndHydration(const std::string& id, const std::shared_ptr<Hydration>& h);
+  // The shared repository lock a hydrating volume holds ("hydrate vol-…").
+  Result<std::unique_ptr<repo::RepoLock>> LockForHydration(const VolumeRecord& r);
+  // Starts a Hydrator for r in h (r's hydration fields set; a done one
+  // installs nothing and releases `lock`).
+  Status InstallHydrator(VolumeRecord& r, Hydration& h, std::shared_ptr<volume::BlockSource> source,
+                         std::unique_ptr<repo::RepoLock> lock);
+  // A retry of a resume that failed: reopens the origin, locks, installs.
+  // kAborted when stopped or deleted meanwhile (or gc holds the lock).
+  Status RestartHydration(const std::string& id, Hydration& h);
   // Stops one volume's hydration (saving its state unless `discard`).
   void StopHydration(const std::string& id, bool discard);
   void StopHydrations();  // Shutdown: stop all, save, join the watchers
@@ -201,6 +236,13 @@ class Daemon {
   std::mutex index_mu_;
   bool index_loaded_ = false;  // guarded by index_mu_
 
+  // Policies (daemon_policy.cc).
+  void StartPolicies();  // in Open(), once snapshots can be taken
+  // One run of `p`: snapshot its volumes at one instant, wait for the
+  // uploads, apply its retention, copy what it keeps to each target and
+  // apply the retention there. Never throws away a snapshot of this run.
+  PolicyRun RunPolicyOnce(const PolicyRecord& p, uint64_t number, std::stop_token stop);
+
   const DaemonOptions options_;
   std::string api_socket_;
   std::unique_ptr<DataDirLock> lock_;
@@ -210,6 +252,7 @@ class Daemon {
   Buffer daemon_key_;
   VolumeRegistry volumes_;
   std::unique_ptr<Snapshotter> snapshotter_;
+  std::unique_ptr<PolicyScheduler> policies_;
   std::unique_ptr<nbd::Server> nbd_;
   std::unique_ptr<ApiServer> api_;
   std::mutex mu_;  // serializes changes to volumes and snapshots
