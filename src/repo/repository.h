@@ -1,9 +1,10 @@
 // Repository: an opened cairn repository — backend, config, cipher, and the
 // index and snapshot catalogue read from it. Entry point for every command.
 //
-// Thread-safety: after Open/Init, const accessors and the loaded Index are
-// safe to use from many threads; LoadIndex/ListSnapshots are not meant to run
-// concurrently with each other.
+// Thread-safety: after Open/Init, const accessors, the loaded Index and the
+// read-only calls (ListSnapshots, LoadManifest, LoadSnapshotHeader) are safe
+// to use from many threads; LoadIndex builds the new index aside and swaps it
+// in (Index::Replace), so readers of the index see the old or the new one.
 #ifndef CAIRN_REPO_REPOSITORY_H_
 #define CAIRN_REPO_REPOSITORY_H_
 
