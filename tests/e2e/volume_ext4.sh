@@ -10,6 +10,7 @@
 # Skips where root, FUSE or loop devices are missing.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/volume_helpers.bash"
+source "$(dirname "$0")/fuse_loop.bash"
 need_root "attaches loop devices and mounts ext4"
 need_tools nbdfuse fusermount3 losetup mkfs.ext4 e2fsck debugfs fsfreeze mount umount curl
 [[ -c /dev/fuse ]] || skip "no /dev/fuse"
@@ -21,39 +22,22 @@ start_daemon
 vol=$(volume_create --size $size --volume-type standard)
 uri=$(volume_attach "$vol")
 
-fuse_dir=$T/fuse
 mnt=$T/mnt
-mkdir -p "$fuse_dir" "$mnt"
-loop=""
+mkdir -p "$mnt"
 mounted=""
 frozen=""
-fuse_pid=""
 # Undo in the right order (thaw, umount, loop, FUSE) before lib.sh's cleanup.
 ext4_cleanup() {
   set +e
   [[ -n "$frozen" ]] && fsfreeze -u "$mnt"
   [[ -n "$mounted" ]] && { umount "$mnt" || umount -l "$mnt"; }
-  [[ -n "$loop" ]] && losetup -d "$loop"
-  [[ -n "$fuse_pid" ]] && { fusermount3 -u "$fuse_dir" 2>/dev/null; wait_dead "$fuse_pid" 5; }
+  fuse_loop_cleanup
 }
 trap 'rc=$?; ext4_cleanup; (exit $rc); _cleanup' EXIT
 
-nbdfuse "$fuse_dir/disk" "$uri" 2>"$T/nbdfuse.err" &
-fuse_pid=$!
-track_pid "$fuse_pid"
-for ((i = 0; i < 200; i++)); do
-  [[ -e "$fuse_dir/disk" && $(fsize "$fuse_dir/disk" 2>/dev/null || echo 0) == "$size" ]] && break
-  kill -0 "$fuse_pid" 2>/dev/null || skip "nbdfuse cannot mount here: $(cat "$T/nbdfuse.err")"
-  sleep 0.05
-done
-[[ $(fsize "$fuse_dir/disk") == "$size" ]] || fail "nbdfuse file has size $(fsize "$fuse_dir/disk"), expected $size"
-
-loop=$(losetup -f --show "$fuse_dir/disk" 2>"$T/losetup.err") || {
-  loop=""
-  skip "cannot attach a loop device here: $(cat "$T/losetup.err")"
-}
-ok mkfs.ext4 -q -F "$loop"
-ok mount "$loop" "$mnt"
+fuse_loop_up "$size" "$uri"
+ok mkfs.ext4 -q -F "$LOOP"
+ok mount "$LOOP" "$mnt"
 mounted=1
 rand_stream vol-ext4-big $((24 * MiB)) >"$mnt/big.bin"
 for i in $(seq 1 40); do text_stream "vol-ext4-small-$i" $((i * 1000)) >"$mnt/small-$i.txt"; done
@@ -67,7 +51,7 @@ cp "$mnt/small-7.txt" "$mnt/dir/sub/copy.txt"
 sync
 ok fsfreeze -f "$mnt"
 frozen=1
-sync "$fuse_dir/disk"
+sync "$T/fuse/disk"
 snap=$(snapshot_wait "$vol" --description "ext4 while mounted")
 assert_eq "state of the snapshot" completed "$(json '.snapshots[0].state')"
 ok fsfreeze -u "$mnt"
@@ -80,13 +64,9 @@ echo changed >>"$mnt/small-3.txt"
 (cd "$mnt" && find . -type f ! -path './lost+found/*' | sort | xargs sha256sum) >"$T/sums.live"
 ok umount "$mnt"
 mounted=""
-ok e2fsck -fn "$loop"
+ok e2fsck -fn "$LOOP"
 log "e2fsck -fn on the live volume: clean"
-ok losetup -d "$loop"
-loop=""
-ok fusermount3 -u "$fuse_dir"
-wait_dead "$fuse_pid" 10 || fail "nbdfuse did not exit after fusermount3 -u"
-fuse_pid=""
+fuse_loop_down
 
 # The snapshot, restored to a file: a clean ext4 with the files as they were.
 ok cairn -r "$REPO" snapshot restore "$snap" "$T/restored.img"
