@@ -188,6 +188,12 @@ int Run(int argc, char** argv, SignalWatcher& signals) {
   RegisterVolumeModify(*volume, ctx);
   RegisterVolumeAttach(*volume, ctx);
   RegisterVolumeCheck(*volume, ctx);
+  CLI::App* policy = app.add_subcommand(
+      "policy", "Snapshot the daemon's volumes on a schedule, copy them, keep N (lifecycle)");
+  policy->require_subcommand(1);
+  RegisterPolicyCreate(*policy, ctx);
+  RegisterPolicyCommands(*policy, ctx);
+  RegisterEvents(app, ctx);
 
   try {
     app.parse(argc, argv);
@@ -212,7 +218,7 @@ int Run(int argc, char** argv, SignalWatcher& signals) {
               : ctx.verbose == 1 ? LogLevel::kInfo
                                  : LogLevel::kWarning);
   const Status status = ctx.RunAction();
-  if (status.ok()) return kExitOk;
+  if (status.ok()) return ctx.exit_code();
   return ReportError(status, ctx.error_phase(), ctx.json() && !ctx.json_printed());
 }
 

@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/keep_flags.h"
 #include "cli/output.h"
 #include "cli/recycle.h"
 #include "cli/tags.h"
@@ -156,18 +157,7 @@ void RegisterSnapshotForget(CLI::App& snapshot, Context& ctx) {
   auto o = std::make_shared<Options>();
   CLI::App* cmd = snapshot.add_subcommand(
       "forget", "Remove snapshots a retention policy does not keep (per host and source)");
-  const char* unit = " (-1: no limit)";
-  cmd->add_option("--keep-last", o->rules.last, std::string("Keep the newest N") + unit);
-  cmd->add_option("--keep-hourly", o->rules.hourly,
-                  std::string("Keep the newest of each of the last N hours with one") + unit);
-  cmd->add_option("--keep-daily", o->rules.daily,
-                  std::string("Keep the newest of each of the last N days with one") + unit);
-  cmd->add_option("--keep-weekly", o->rules.weekly,
-                  std::string("Keep the newest of each of the last N ISO weeks with one") + unit);
-  cmd->add_option("--keep-monthly", o->rules.monthly,
-                  std::string("Keep the newest of each of the last N months with one") + unit);
-  cmd->add_option("--keep-yearly", o->rules.yearly,
-                  std::string("Keep the newest of each of the last N years with one") + unit);
+  AddKeepFlags(*cmd, o->rules);
   cmd->add_option("--source", o->source, "Only snapshots of this source");
   cmd->add_option("--tag", o->tags, "Only snapshots with this KEY=VALUE tag (repeatable)")
       ->allow_extra_args(false);

@@ -55,6 +55,11 @@ void RegisterVolumeModify(CLI::App& volume, Context& ctx);
 void RegisterVolumeAttach(CLI::App& volume, Context& ctx);  // attach, detach
 void RegisterVolumeCheck(CLI::App& volume, Context& ctx);
 
+// cairn policy ... (the daemon's lifecycle policies) and cairn events
+void RegisterPolicyCreate(CLI::App& policy, Context& ctx);
+void RegisterPolicyCommands(CLI::App& policy, Context& ctx);  // list, show, delete, run
+void RegisterEvents(CLI::App& app, Context& ctx);
+
 }  // namespace cairn::cli
 
 #endif  // CAIRN_CLI_COMMANDS_H_

@@ -84,6 +84,10 @@ class Context {
   // Prints the JSON document of the command on stdout (once per run).
   void PrintJson(const nlohmann::json& doc);
   bool json_printed() const { return json_printed_; }
+  // A command that did its work but must not exit 0 (exit_codes.h, e.g.
+  // kExitPartial) sets its code here; errors still travel as a Status.
+  void set_exit_code(int code) { exit_code_ = code; }
+  int exit_code() const { return exit_code_; }
   // Result text on stdout (text mode).
   void Print(std::string_view text);
   // A note for people on stderr, unless -q.
@@ -97,6 +101,7 @@ class Context {
   std::shared_ptr<std::atomic<uint64_t>> retries_ = std::make_shared<std::atomic<uint64_t>>(0);
   ErrorPhase phase_ = ErrorPhase::kRunning;
   bool json_printed_ = false;
+  int exit_code_ = kExitOk;
   std::function<Status()> action_;
 };
 
