@@ -1,35 +1,39 @@
 #include "cli/events.h"
 
-#include <deque>
-
 #include "cli/daemon_client.h"
 
 namespace cairn::cli {
 
 Result<EventList> ReadEvents(const EventQuery& query) {
   constexpr int kPage = 1000;  // the daemon's largest page
-  std::deque<nlohmann::json> kept;
-  int64_t after = query.after;
+  const std::string object = query.object.empty() ? "" : "&object=" + query.object;
+  EventList out{.events = {}, .last_seq = query.after};
+  if (query.newest > 0) {  // one call: the daemon picks the newest N
+    ASSIGN_OR_RETURN(nlohmann::json doc,
+                     CallDaemon("GET", "/v1/events?after=" + std::to_string(query.after) +
+                                           "&last=" + std::to_string(query.newest) + object));
+    for (const auto& e : doc.value("events", nlohmann::json::array())) out.events.push_back(e);
+    if (!out.events.empty()) out.last_seq = out.events.back().value("seq", query.after);
+    return out;
+  }
   for (;;) {
     ASSIGN_OR_RETURN(nlohmann::json doc,
-                     CallDaemon("GET", "/v1/events?after=" + std::to_string(after) +
-                                           "&limit=" + std::to_string(kPage)));
+                     CallDaemon("GET", "/v1/events?after=" + std::to_string(out.last_seq) +
+                                           "&limit=" + std::to_string(kPage) + object));
     const nlohmann::json page = doc.value("events", nlohmann::json::array());
     if (page.empty()) break;
     for (const auto& e : page) {
       const int64_t seq = e.value("seq", int64_t{0});
-      if (seq <= after) {
-        return InternalError("the daemon answered GET /v1/events?after=" + std::to_string(after) +
-                             " with event " + std::to_string(seq) + " (not after it)");
+      if (seq <= out.last_seq) {
+        return InternalError(
+            "the daemon answered GET /v1/events?after=" + std::to_string(out.last_seq) +
+            " with event " + std::to_string(seq) + " (not after it)");
       }
-      after = seq;
-      if (!query.object.empty() && e.value("object", "") != query.object) continue;
-      kept.push_back(e);
-      if (query.newest > 0 && kept.size() > query.newest) kept.pop_front();
+      out.last_seq = seq;
+      out.events.push_back(e);
     }
   }
-  return EventList{.events = std::vector<nlohmann::json>(kept.begin(), kept.end()),
-                   .last_seq = after};
+  return out;
 }
 
 std::string EventLine(const nlohmann::json& e) {

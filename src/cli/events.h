@@ -24,11 +24,11 @@ struct EventQuery {
 
 struct EventList {
   std::vector<nlohmann::json> events;  // the matching ones, oldest first
-  int64_t last_seq = 0;                // newest seq in the whole log (query.after if none)
+  int64_t last_seq = 0;                // newest seq returned (query.after if none)
 };
 
-// Reads the daemon's log after query.after, 1000 events a call, until it
-// ends (the daemon filters by seq only; the object is matched here).
+// Reads the daemon's log after query.after (the daemon filters by object and
+// picks the newest N), 1000 events a call, until it ends.
 Result<EventList> ReadEvents(const EventQuery& query);
 
 // "12 2026-12-02T01:00:00Z pol-0123456789abcdef0 info: run 3 ok in 2.1 s: …"

@@ -498,15 +498,19 @@ ApiServer::ApiServer(Daemon& daemon) : daemon_(daemon) {
   });
 
   http_.Route("GET", "/v1/events", [&d](const HttpRequest& req) {
-    int64_t after = 0;
-    int64_t limit = 1000;
+    EventFilter f;
     try {
-      if (auto a = Query(req, "after"); !a.empty()) after = std::stoll(a);
-      if (auto l = Query(req, "limit"); !l.empty()) limit = std::stoll(l);
+      if (auto a = Query(req, "after"); !a.empty()) f.after = std::stoll(a);
+      if (auto l = Query(req, "limit"); !l.empty()) f.limit = std::stoll(l);
+      if (auto n = Query(req, "last"); !n.empty()) {
+        f.limit = std::stoll(n);
+        f.newest = true;
+      }
     } catch (const std::exception&) {
-      return Error(InvalidArgumentError("after / limit must be integers"));
+      return Error(InvalidArgumentError("after / limit / last must be integers"));
     }
-    return Render<std::vector<EventRecord>>(d.ListEvents(after, limit), EventList);
+    f.object = Query(req, "object");
+    return Render<std::vector<EventRecord>>(d.ListEvents(f), EventList);
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace cairn::service {
@@ -52,6 +53,7 @@ CREATE TABLE IF NOT EXISTS events (
   object TEXT NOT NULL,
   kind TEXT NOT NULL,
   message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_object ON events (object, seq);
 CREATE TABLE IF NOT EXISTS policies (
   id TEXT PRIMARY KEY,
   created TEXT NOT NULL,
@@ -364,15 +366,20 @@ Result<int64_t> Catalog::AddEvent(const EventRecord& e) {
   return SqlInt(rows[0][0]);
 }
 
-Result<std::vector<EventRecord>> Catalog::ListEvents(int64_t after, int64_t limit) {
+Result<std::vector<EventRecord>> Catalog::ListEvents(const EventFilter& f) {
   std::lock_guard lock(mu_);
-  ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT seq, time, object, kind, message FROM events "
-                                         "WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                                         {after, limit}));
+  const std::string where = f.object.empty() ? "seq > ?1" : "seq > ?1 AND object = ?3";
+  ASSIGN_OR_RETURN(
+      auto rows, db_->Query(fmt::format("SELECT seq, time, object, kind, message FROM events "
+                                        "WHERE {} ORDER BY seq {} LIMIT ?2",
+                                        where, f.newest ? "DESC" : "ASC"),
+                            f.object.empty() ? std::vector<SqlValue>{f.after, f.limit}
+                                             : std::vector<SqlValue>{f.after, f.limit, f.object}));
   std::vector<EventRecord> out;
   for (const auto& r : rows) {
     out.push_back({SqlInt(r[0]), SqlText(r[1]), SqlText(r[2]), SqlText(r[3]), SqlText(r[4])});
   }
+  if (f.newest) std::reverse(out.begin(), out.end());
   return out;
 }
 

@@ -101,6 +101,13 @@ struct EventRecord {
   std::string message;
 };
 
+struct EventFilter {
+  int64_t after = 0;
+  int64_t limit = 1000;
+  std::string object;   // "" = every object
+  bool newest = false;  // the newest `limit` instead of the oldest
+};
+
 class Catalog {
  public:
   // Opens or creates the catalog at `path`, creating or checking the schema.
@@ -129,8 +136,9 @@ class Catalog {
 
   // Events, numbered from 1 in the order they were added.
   Result<int64_t> AddEvent(const EventRecord& e);
-  // Events with seq > `after`, oldest first, at most `limit`.
-  Result<std::vector<EventRecord>> ListEvents(int64_t after, int64_t limit);
+  // Events with seq > `after` (and of `object`, unless empty), oldest first:
+  // the first `limit` of them, or with `newest` the last `limit`.
+  Result<std::vector<EventRecord>> ListEvents(const EventFilter& filter);
 
   // Policies (catalog_policy.cc): the definition and the state are stored
   // apart (service/policy.h). kNotFound "policy pol-… not found".

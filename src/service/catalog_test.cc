@@ -172,12 +172,31 @@ TEST_F(CatalogTest, EventsAreNumberedInOrderAndPaged) {
     ASSERT_TRUE(seq.ok());
     EXPECT_EQ(*seq, i + 1);
   }
-  auto page = c->ListEvents(2, 2);
+  auto page = c->ListEvents({.after = 2, .limit = 2});
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->size(), 2u);
   EXPECT_EQ((*page)[0].seq, 3);
   EXPECT_EQ((*page)[0].message, "event 2");
   EXPECT_EQ((*page)[1].seq, 4);
+}
+
+TEST_F(CatalogTest, EventsOfOneObjectNewestLast) {
+  auto c = OpenCatalog();
+  for (int i = 0; i < 6; ++i) {
+    const std::string object = i % 2 == 0 ? "pol-0000000000000000a" : "vol-0000000000000000b";
+    ASSERT_TRUE(c->AddEvent({0, "2026-11-24T09:00:00Z", object, "info", std::to_string(i)}).ok());
+  }
+  auto all = c->ListEvents({.object = "pol-0000000000000000a"});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].message, "0");
+  EXPECT_EQ((*all)[2].message, "4");
+  // The newest 2 of that object, still oldest first.
+  auto last = c->ListEvents({.limit = 2, .object = "pol-0000000000000000a", .newest = true});
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last->size(), 2u);
+  EXPECT_EQ((*last)[0].message, "2");
+  EXPECT_EQ((*last)[1].message, "4");
 }
 
 TEST_F(CatalogTest, MetaAndSchemaVersion) {

@@ -491,8 +491,8 @@ Result<SnapshotRecord> Daemon::GetSnapshot(const std::string& id) {
   return s;
 }
 
-Result<std::vector<EventRecord>> Daemon::ListEvents(int64_t after, int64_t limit) {
-  return catalog_->ListEvents(after, limit);
+Result<std::vector<EventRecord>> Daemon::ListEvents(const EventFilter& filter) {
+  return catalog_->ListEvents(filter);
 }
 
 }  // namespace cairn::service

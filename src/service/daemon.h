@@ -172,7 +172,7 @@ class Daemon {
   Result<std::vector<SnapshotRecord>> ListSnapshots(const std::string& volume_id,
                                                     const std::string& state);
   Result<SnapshotRecord> GetSnapshot(const std::string& id);
-  Result<std::vector<EventRecord>> ListEvents(int64_t after, int64_t limit);
+  Result<std::vector<EventRecord>> ListEvents(const EventFilter& filter);
 
   // e2fsck -fn on the volume's bytes through a private read-only NBD export
   // and nbdfuse (daemon_check.cc); the volume stays as it is (attached or
