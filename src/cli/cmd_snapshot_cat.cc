@@ -1,7 +1,8 @@
 // cairn snapshot cat SNAP PATH [--partition N]
 //
 // Writes one regular file of the ext2/3/4 filesystem inside a snapshot to
-// stdout, reading only the blocks it needs. A directory, symlink or device
+// stdout, reading only the blocks it needs, with read-ahead along the file's
+// extents (several repository blocks fetched at once; fs/ordered_reader.h). A directory, symlink or device
 // is refused (exit 8) with what it is instead.
 #include <fmt/format.h>
 #include <sys/stat.h>

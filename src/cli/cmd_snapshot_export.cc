@@ -1,5 +1,6 @@
 // cairn snapshot export SNAP [--path P]... [--format tar|tar.gz|tar.zst]
 //                            [-o FILE|-] [--partition N] [--force]
+//                            [--allow-skipped]
 //
 // Writes the files of the ext2/3/4 filesystem inside a snapshot to a tar
 // archive, reading only the blocks those files need, without a volume, a
@@ -10,14 +11,20 @@
 // --force; the archive is written beside it and renamed at the end, so an
 // interrupted export leaves no file. Summary on stderr; --output json prints
 // it as one document on stdout (then the archive needs -o FILE).
+// Entries skipped with a warning (fs/tree_export.h) leave a usable archive
+// that is still written, but the command exits 10 (kExitPartial) with a last
+// line on stderr saying so, so a script can tell a partial archive from a
+// whole one; --allow-skipped (for trees expected to hold such names) exits 0.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "cli/snapshot_fs.h"
 #include "core/log.h"
@@ -35,10 +42,25 @@ struct Options {
   std::string file = "-";
   int partition = 0;
   bool force = false;
+  bool allow_skipped = false;
 };
 
 std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+// After a complete archive: exit 10 when entries were skipped (unless
+// --allow-skipped), with the last line on stderr saying so (even with -q:
+// it explains the exit status).
+Status Partial(Context& ctx, const Options& o, const fs::TreeExportStats& stats,
+               const std::string& where) {
+  if (stats.skipped == 0 || o.allow_skipped) return Status::OK();
+  std::fprintf(stderr,
+               "archive written, %s skipped (see warnings above): %s lacks them (exit status "
+               "%d; pass --allow-skipped to exit 0 when such entries are expected)\n",
+               Plural(stats.skipped, "entry", "entries").c_str(), where.c_str(), kExitPartial);
+  ctx.set_exit_code(kExitPartial);
+  return Status::OK();
 }
 
 Status Run(Context& ctx, const Options& o) {
@@ -99,13 +121,15 @@ Status Run(Context& ctx, const Options& o) {
                    {"hardlinks", stats->hardlinks},
                    {"specials", stats->specials},
                    {"bytes", stats->bytes},
+                   {"data_bytes", stats->data_bytes},
+                   {"sparse_files", stats->sparse_files},
                    {"archive_bytes", writer->archive_bytes()},
                    {"skipped", stats->skipped},
                    {"warnings", stats->warnings},
                    {"blocks_read", blocks_read},
                    {"seconds", seconds},
                    {"retries", ctx.retries()}});
-    return Status::OK();
+    return Partial(ctx, o, *stats, where);
   }
   std::string summary = "exported " + sfs->snapshot->snapshot_id + " to " + where + " (" +
                         std::string(fs::ArchiveFormatName(format)) +
@@ -119,12 +143,16 @@ Status Run(Context& ctx, const Options& o) {
              FormatBytes(writer->archive_bytes()) + " archive, " +
              Plural(blocks_read, "block", "blocks") + " read from the repository in " +
              FormatSeconds(seconds);
+  if (stats->sparse_files > 0) {
+    summary += "; " + Plural(stats->sparse_files, "sparse file", "sparse files") +
+               " stored without their holes";
+  }
   if (stats->skipped > 0) {
     summary += "; " + Plural(stats->skipped, "entry", "entries") + " skipped (see the warnings)";
   }
   if (ctx.retries() > 0) summary += ", retries: " + std::to_string(ctx.retries());
   ctx.Note(summary + "\n");
-  return Status::OK();
+  return Partial(ctx, o, *stats, where);
 }
 
 }  // namespace
@@ -144,6 +172,8 @@ void RegisterSnapshotExport(CLI::App& snapshot, Context& ctx) {
                   "Partition number on a partitioned disk (see `snapshot partitions`)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--force", o->force, "Replace an existing archive file");
+  cmd->add_flag("--allow-skipped", o->allow_skipped,
+                "Exit 0 even when entries were skipped with a warning (else exit 10)");
   cmd->callback([&ctx, o] { ctx.SetAction([&ctx, o] { return Run(ctx, *o); }); });
 }
 

@@ -21,6 +21,10 @@ inline constexpr int kExitDamaged = 6;
 inline constexpr int kExitNotFound = 7;
 inline constexpr int kExitRefused = 8;
 inline constexpr int kExitNoSpace = 9;
+// The work was done but some of it was left out on purpose, each part named
+// in a warning: `snapshot export` wrote its archive without the entries it
+// skipped (unsafe names, sockets, ...); `--allow-skipped` makes this 0.
+inline constexpr int kExitPartial = 10;
 inline constexpr int kExitInterrupted = 130;
 
 // Where the error arose: kNotFound means "repository not found" (exit 3)

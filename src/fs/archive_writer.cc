@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <random>
@@ -249,6 +250,22 @@ Status ArchiveWriter::WriteHeader(const ArchiveEntry& e) {
   for (const auto& [name, value] : e.xattrs) {
     archive_entry_xattr_add_entry(entry, name.c_str(), value.data(), value.size());
   }
+  if (type == S_IFREG && e.hardlink_target.empty() && e.sparse) {
+    // The map must end at the size: a file ending in a hole gets a last,
+    // empty range there (GNU tar then extends the file to its size).
+    for (const auto& [offset, length] : e.data_ranges) {
+      archive_entry_sparse_add_entry(entry, static_cast<la_int64_t>(offset),
+                                     static_cast<la_int64_t>(length));
+    }
+    if (e.data_ranges.empty() && e.size > 0) {
+      // All holes: the last byte is stored as data (a zero), since
+      // libarchive 3.6 reads a map without data as an empty file.
+      archive_entry_sparse_add_entry(entry, static_cast<la_int64_t>(e.size - 1), 1);
+    } else if (!e.data_ranges.empty() &&
+               e.data_ranges.back().first + e.data_ranges.back().second < e.size) {
+      archive_entry_sparse_add_entry(entry, static_cast<la_int64_t>(e.size), 0);
+    }
+  }
   int r = archive_write_header(impl_->a, entry);
   if (r == ARCHIVE_WARN) {
     const char* msg = archive_error_string(impl_->a);
@@ -276,11 +293,48 @@ Status ArchiveWriter::BeginFile(const ArchiveEntry& e) {
     return InvalidArgumentError(
         fmt::format("\"{}\" is not a regular file: use Add", EscapeName(e.path)));
   }
+  uint64_t stored = e.size;
+  if (e.sparse) {
+    stored = 0;
+    uint64_t end = 0;
+    for (const auto& [offset, length] : e.data_ranges) {
+      if (length == 0 || offset < end || offset > e.size || length > e.size - offset) {
+        return InvalidArgumentError(fmt::format(
+            "\"{}\": data range {}+{} is empty, out of order or outside its size of {} bytes",
+            EscapeName(e.path), offset, length, e.size));
+      }
+      end = offset + length;
+      stored += length;
+    }
+  }
   RETURN_IF_ERROR(WriteHeader(e));
   file_open_ = true;
   file_path_ = e.path;
-  file_size_ = e.size;
+  file_size_ = stored;
   file_written_ = 0;
+  file_sparse_ = e.sparse;
+  file_logical_size_ = e.size;
+  ranges_ = e.sparse ? e.data_ranges : std::vector<std::pair<uint64_t, uint64_t>>{};
+  range_ = 0;
+  logical_ = 0;
+  return Status::OK();
+}
+
+Status ArchiveWriter::SkipHole(uint64_t length) {
+  static const Buffer* zeros = new Buffer(1 << 20);
+  while (length > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(length, zeros->size()));
+    // libarchive's pax writer stores nothing for bytes inside a hole of the
+    // map; a call must not cross from a hole into data (it would misplace
+    // the data in libarchive 3.6), so holes and data go in separate calls.
+    la_ssize_t w = archive_write_data(impl_->a, zeros->data(), n);
+    if (w != static_cast<la_ssize_t>(n)) {
+      return IoError(impl_->Error(
+          fmt::format("skipping a hole of \"{}\" in {}", EscapeName(file_path_), impl_->path)));
+    }
+    length -= n;
+    logical_ += n;
+  }
   return Status::OK();
 }
 
@@ -291,7 +345,13 @@ Status ArchiveWriter::Write(ByteSpan data) {
                                EscapeName(file_path_), file_size_));
   }
   while (!data.empty()) {
-    la_ssize_t n = archive_write_data(impl_->a, data.data(), data.size());
+    size_t want = data.size();
+    if (file_sparse_) {  // at most to the end of the current range
+      const auto [offset, length] = ranges_[range_];
+      if (logical_ < offset) RETURN_IF_ERROR(SkipHole(offset - logical_));
+      want = static_cast<size_t>(std::min<uint64_t>(want, offset + length - logical_));
+    }
+    la_ssize_t n = archive_write_data(impl_->a, data.data(), want);
     if (n <= 0) {
       return IoError(impl_->Error(
           fmt::format("writing the data of \"{}\" to {}", EscapeName(file_path_), impl_->path)));
@@ -299,6 +359,10 @@ Status ArchiveWriter::Write(ByteSpan data) {
     data = data.subspan(static_cast<size_t>(n));
     file_written_ += static_cast<uint64_t>(n);
     bytes_ += static_cast<uint64_t>(n);
+    if (file_sparse_) {
+      logical_ += static_cast<uint64_t>(n);
+      if (logical_ == ranges_[range_].first + ranges_[range_].second) ++range_;
+    }
   }
   return Status::OK();
 }
@@ -310,6 +374,17 @@ Status ArchiveWriter::EndFile() {
     return IoError(fmt::format("\"{}\": {} bytes written of its size {}", EscapeName(file_path_),
                                file_written_, file_size_));
   }
+  if (file_sparse_ && ranges_.empty() && file_logical_size_ > 0) {
+    // All holes: the stored last byte (see WriteHeader).
+    RETURN_IF_ERROR(SkipHole(file_logical_size_ - 1 - logical_));
+    static const char zero = 0;
+    if (archive_write_data(impl_->a, &zero, 1) != 1) {
+      return IoError(impl_->Error(
+          fmt::format("writing the data of \"{}\" to {}", EscapeName(file_path_), impl_->path)));
+    }
+    logical_ += 1;
+  }
+  if (file_sparse_) RETURN_IF_ERROR(SkipHole(file_logical_size_ - logical_));
   if (archive_write_finish_entry(impl_->a) != ARCHIVE_OK) {
     return IoError(
         impl_->Error(fmt::format("finishing \"{}\" in {}", EscapeName(file_path_), impl_->path)));

@@ -73,6 +73,15 @@ struct ArchiveEntry {
   std::string hardlink_target;              // non-empty: a hard link to this earlier entry's path
   uint32_t rdev_major = 0, rdev_minor = 0;  // S_IFCHR / S_IFBLK
   std::vector<std::pair<std::string, Buffer>> xattrs;  // full names: "user.k"
+  // Regular files: stored sparse when set. `data_ranges` ({offset, length},
+  // sorted, not overlapping, non-empty ranges inside [0, size)) hold the
+  // data; the rest of the `size` bytes are holes. Only the ranges' bytes are
+  // stored (pax with a GNU sparse 1.0 map: GNU tar and libarchive restore
+  // the holes as holes), and BeginFile's Write() calls carry only them. A
+  // file that is all holes stores its last byte (a zero written by the
+  // writer), which libarchive's reader needs.
+  bool sparse = false;
+  std::vector<std::pair<uint64_t, uint64_t>> data_ranges;
 };
 
 class ArchiveWriter {
@@ -95,7 +104,9 @@ class ArchiveWriter {
 
   // A regular file whose e.size bytes follow in Write() calls (any sizes),
   // then EndFile(). EndFile() fails (kIoError naming the path) unless exactly
-  // e.size bytes were written; Write() fails when more would be.
+  // e.size bytes were written; Write() fails when more would be. A sparse
+  // entry: the same with the sum of its data_ranges' lengths (ranges out of
+  // order or outside the file: kInvalidArgument from BeginFile).
   // REQUIRES: no file open; then, between BeginFile and EndFile, only Write.
   Status BeginFile(const ArchiveEntry& e);
   Status Write(ByteSpan data);
@@ -125,9 +136,19 @@ class ArchiveWriter {
   uint64_t bytes_ = 0;
   bool file_open_ = false;
   bool closed_ = false;
+  // Passes `length` hole bytes to libarchive (which stores none of them).
+  Status SkipHole(uint64_t length);
+
   std::string file_path_;      // the open file's archive path
-  uint64_t file_size_ = 0;     // its declared size
+  uint64_t file_size_ = 0;     // bytes it stores (its size, or its ranges' sum)
   uint64_t file_written_ = 0;  // bytes written to it so far
+  // Sparse file: its ranges, the one being written, and how far libarchive's
+  // logical position in the file is.
+  bool file_sparse_ = false;
+  uint64_t file_logical_size_ = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges_;
+  size_t range_ = 0;
+  uint64_t logical_ = 0;
 };
 
 }  // namespace cairn::fs

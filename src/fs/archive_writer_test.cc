@@ -237,6 +237,69 @@ TEST(ArchiveWriterTest, CloseReplacesAnExistingFile) {
   EXPECT_EQ(got[0].path, "a/");
 }
 
+TEST(ArchiveWriterTest, SparseFilesStoreOnlyTheirData) {
+  TempDir dir;
+  const std::string path = dir.Sub("sparse.tar");
+  auto w = ArchiveWriter::Create(path, ArchiveFormat::kTar);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  // 64 MiB: data at 1 MiB and 40 MiB, ending in a hole.
+  ArchiveEntry e = Entry("big.img", S_IFREG | 0644);
+  e.size = 64 << 20;
+  e.sparse = true;
+  e.data_ranges = {{1 << 20, 5}, {40 << 20, 3000}};
+  ASSERT_TRUE((*w)->BeginFile(e).ok());
+  // Any write sizes: across the end of the first range into the second.
+  ASSERT_TRUE((*w)->Write(AsBytes(std::string_view("hello"))).ok());
+  const std::string second(3000, 'z');
+  ASSERT_TRUE((*w)->Write(AsBytes(std::string_view(second).substr(0, 1000))).ok());
+  ASSERT_TRUE((*w)->Write(AsBytes(std::string_view(second).substr(1000))).ok());
+  ASSERT_TRUE((*w)->EndFile().ok());
+  // All holes, and a range that covers the whole file (stored plainly).
+  ArchiveEntry empty = Entry("holes.img", S_IFREG | 0600);
+  empty.size = 3 << 20;
+  empty.sparse = true;
+  ASSERT_TRUE((*w)->BeginFile(empty).ok());
+  ASSERT_TRUE((*w)->EndFile().ok());
+  ArchiveEntry full = Entry("full.bin", S_IFREG | 0600);
+  full.size = 4;
+  full.sparse = true;
+  full.data_ranges = {{0, 4}};
+  ASSERT_TRUE((*w)->BeginFile(full).ok());
+  ASSERT_TRUE((*w)->Write(AsBytes(std::string_view("full"))).ok());
+  ASSERT_TRUE((*w)->EndFile().ok());
+  ASSERT_TRUE((*w)->Close().ok());
+  EXPECT_LT(std::filesystem::file_size(path), 64u * 1024);
+
+  auto entries = ReadArchive(path);
+  ASSERT_EQ(entries.size(), 3u);
+  std::string want(64 << 20, '\0');
+  want.replace(1 << 20, 5, "hello");
+  want.replace(40 << 20, 3000, second);
+  EXPECT_EQ(entries[0].path, "big.img");
+  EXPECT_TRUE(entries[0].data == want)
+      << "big.img differs (" << entries[0].data.size() << " bytes)";
+  EXPECT_EQ(entries[1].path, "holes.img");
+  EXPECT_TRUE(entries[1].data == std::string(3 << 20, '\0')) << entries[1].data.size();
+  EXPECT_EQ(entries[2].path, "full.bin");
+  EXPECT_EQ(entries[2].data, "full");
+}
+
+TEST(ArchiveWriterTest, SparseRangesMustBeInOrderAndInside) {
+  TempDir dir;
+  auto w = ArchiveWriter::Create(dir.Sub("x.tar"), ArchiveFormat::kTar);
+  ASSERT_TRUE(w.ok());
+  ArchiveEntry e = Entry("f", S_IFREG | 0644);
+  e.size = 100;
+  e.sparse = true;
+  e.data_ranges = {{50, 10}, {10, 5}};
+  EXPECT_EQ((*w)->BeginFile(e).code(), StatusCode::kInvalidArgument);
+  e.data_ranges = {{95, 10}};
+  EXPECT_EQ((*w)->BeginFile(e).code(), StatusCode::kInvalidArgument);
+  e.data_ranges = {{10, 5}};
+  ASSERT_TRUE((*w)->BeginFile(e).ok());
+  EXPECT_FALSE((*w)->Write(AsBytes(std::string_view("123456"))).ok());  // more than the data
+}
+
 TEST(ArchiveWriterTest, RejectsMisuse) {
   TempDir dir;
   auto w = ArchiveWriter::Create(dir.Sub("x.tar"), ArchiveFormat::kTar);

@@ -6,11 +6,12 @@
 #include <cstring>
 
 #include "fs/ext_filesystem_internal.h"
+#include "fs/ordered_reader.h"
 
 namespace cairn::fs {
 namespace {
 
-constexpr size_t kPiece = 1 << 20;  // ReadFile hands out at most 1 MiB at a time
+constexpr uint64_t kPiece = OrderedReader::kMaxPiece;  // ReadFile hands out at most 1 MiB at a time
 
 struct XattrState {
   std::vector<std::pair<std::string, Buffer>>* out;
@@ -33,35 +34,98 @@ struct FileCloser {
 
 }  // namespace
 
+// Inline data (bytes inside the inode): through libext2fs's file reader.
+Status ExtFilesystem::Impl::ReadInlineFile(uint32_t ino, uint64_t size,
+                                           const std::function<Status(ByteSpan)>& sink) {
+  FileCloser closer;
+  errcode_t err = ext2fs_file_open(fs, ino, 0, &closer.file);
+  if (err) return Error(err, fmt::format("opening file inode {}", ino));
+  Buffer piece(std::min<uint64_t>(kPiece, std::max<uint64_t>(size, 1)));
+  uint64_t done = 0;
+  while (done < size) {
+    const unsigned int want =
+        static_cast<unsigned int>(std::min<uint64_t>(piece.size(), size - done));
+    unsigned int got = 0;
+    err = ext2fs_file_read(closer.file, piece.data(), want, &got);
+    if (err) return Error(err, fmt::format("reading file inode {} at offset {}", ino, done));
+    if (got == 0) {
+      return CorruptionError(fmt::format("file inode {} ends at {} bytes but its size is {} ({})",
+                                         ino, done, size, description));
+    }
+    RETURN_IF_ERROR(sink(ByteSpan(piece.data(), got)));
+    done += got;
+  }
+  return Status::OK();
+}
+
+Status ExtFilesystem::Impl::StreamSegments(uint32_t ino, const std::vector<Segment>& segments,
+                                           const std::function<Status(ByteSpan)>& sink) {
+  // Pieces of at most kPiece bytes; a data piece ends at a kPiece boundary
+  // of the device, so that pieces line up with the repository's blocks.
+  size_t i = 0;
+  uint64_t done = 0;  // bytes of segments[i] handed out
+  auto next = [&]() -> Result<std::optional<ReadPiece>> {
+    while (i < segments.size() && done == segments[i].length) {
+      ++i;
+      done = 0;
+    }
+    if (i == segments.size()) return std::optional<ReadPiece>();
+    const Segment& seg = segments[i];
+    ReadPiece p;
+    p.file_offset = seg.offset + done;
+    p.zero = seg.hole;
+    uint64_t len = std::min<uint64_t>(kPiece, seg.length - done);
+    if (!p.zero) {
+      p.device_offset = seg.device_offset + done;
+      len = std::min<uint64_t>(len, kPiece - p.device_offset % kPiece);
+    }
+    p.length = static_cast<uint32_t>(len);
+    done += len;
+    return std::optional<ReadPiece>(p);
+  };
+  ThreadPool* pool = nullptr;
+  if (readahead.window > 0 && readahead.threads > 0) {
+    if (!pool_) pool_ = std::make_unique<ThreadPool>(readahead.threads);
+    pool = pool_.get();
+  }
+  OrderedReader reader(dev->device, pool, readahead.window);
+  return reader.Run(next, sink, fmt::format("reading file inode {}", ino));
+}
+
 Status ExtFilesystem::ReadFile(uint32_t ino, const std::function<Status(ByteSpan)>& sink) {
   ASSIGN_OR_RETURN(Inode inode, Stat(ino));
   if (!S_ISREG(inode.mode)) {
     return FailedPreconditionError(
         fmt::format("inode {} is not a regular file (mode {:o})", ino, inode.mode));
   }
-  FileCloser closer;
-  errcode_t err = ext2fs_file_open(impl_->fs, ino, 0, &closer.file);
-  if (err) return impl_->Error(err, fmt::format("opening file inode {}", ino));
-  Buffer piece(std::min<uint64_t>(kPiece, std::max<uint64_t>(inode.size, 1)));
-  uint64_t done = 0;
-  while (done < inode.size) {
-    const unsigned int want =
-        static_cast<unsigned int>(std::min<uint64_t>(piece.size(), inode.size - done));
-    unsigned int got = 0;
-    err = ext2fs_file_read(closer.file, piece.data(), want, &got);
-    if (err) {
-      return impl_->Error(err, fmt::format("reading file inode {} at offset {}", ino, done));
-    }
-    if (got == 0) {
-      return CorruptionError(
-          fmt::format("file inode {} ends at {} bytes but its size is {} "
-                      "({})",
-                      ino, done, inode.size, impl_->description));
-    }
-    RETURN_IF_ERROR(sink(ByteSpan(piece.data(), got)));
-    done += got;
+  ASSIGN_OR_RETURN(std::vector<FileExtent> extents, FileExtents(ino));
+  if (!extents.empty() && extents.front().in_inode) {
+    return impl_->ReadInlineFile(ino, inode.size, sink);
   }
-  return Status::OK();
+  // Data extents with the holes between them.
+  std::vector<Impl::Segment> segments;
+  uint64_t at = 0;
+  for (const FileExtent& e : extents) {
+    if (e.offset > at) segments.push_back({at, e.offset - at, 0, true});
+    segments.push_back({e.offset, e.length, e.device_offset, false});
+    at = e.offset + e.length;
+  }
+  if (inode.size > at) segments.push_back({at, inode.size - at, 0, true});
+  return impl_->StreamSegments(ino, segments, sink);
+}
+
+Status ExtFilesystem::ReadExtents(uint32_t ino, const std::vector<FileExtent>& extents,
+                                  const std::function<Status(ByteSpan)>& sink) {
+  if (!extents.empty() && extents.front().in_inode) {
+    // Inline data: one extent, the whole (small) file.
+    ASSIGN_OR_RETURN(Inode inode, Stat(ino));
+    return impl_->ReadInlineFile(ino, inode.size, sink);
+  }
+  std::vector<Impl::Segment> segments;
+  for (const FileExtent& e : extents) {
+    segments.push_back({e.offset, e.length, e.device_offset, false});
+  }
+  return impl_->StreamSegments(ino, segments, sink);
 }
 
 Result<std::string> ExtFilesystem::ReadLink(uint32_t ino) {

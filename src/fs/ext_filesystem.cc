@@ -69,12 +69,14 @@ struct ListState {
   std::vector<DirEntry>* out;
 };
 
-int ListCallback(ext2_ino_t /*dir*/, int /*entry*/, struct ext2_dir_entry* dirent, int /*offset*/,
+int ListCallback(ext2_ino_t /*dir*/, int entry, struct ext2_dir_entry* dirent, int /*offset*/,
                  int /*blocksize*/, char* /*buf*/, void* priv) {
   auto* state = static_cast<ListState*>(priv);
   const int len = ext2fs_dirent_name_len(dirent);
   std::string name(dirent->name, len);
-  if (dirent->inode == 0 || name == "." || name == "..") return 0;
+  // The directory's own "." and ".." are left out; a crafted entry with
+  // such a name elsewhere is listed (its users decide what to do with it).
+  if (dirent->inode == 0 || entry == DIRENT_DOT_FILE || entry == DIRENT_DOT_DOT_FILE) return 0;
   state->out->push_back({std::move(name), dirent->inode});
   return 0;
 }
@@ -111,7 +113,7 @@ ExtFilesystem::ExtFilesystem(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 ExtFilesystem::~ExtFilesystem() = default;
 
 Result<std::unique_ptr<ExtFilesystem>> ExtFilesystem::Open(
-    std::shared_ptr<volume::BlockDevice> device) {
+    std::shared_ptr<volume::BlockDevice> device, const ReadaheadOptions& readahead) {
   const std::string where = device->Describe();
   ASSIGN_OR_RETURN_CTX(std::string type, ProbeFilesystem(*device), "probing " + where);
   if (type.empty()) {
@@ -124,6 +126,7 @@ Result<std::unique_ptr<ExtFilesystem>> ExtFilesystem::Open(
   }
   auto impl = std::make_unique<Impl>();
   impl->type = type;
+  impl->readahead = readahead;
   impl->dev = std::make_shared<ExtDevice>();
   impl->dev->device = std::move(device);
   impl->description = type + " on " + where;

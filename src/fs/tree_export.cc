@@ -208,24 +208,33 @@ Status Exporter::Emit(const std::vector<std::string>& components, const Inode& s
 
 Status Exporter::WriteFile(ArchiveEntry& e, uint32_t ino, const std::string& name) {
   if (e.size == 0) return out_.Add(e).WithContext("archiving " + name);
+  ASSIGN_OR_RETURN_CTX(std::vector<FileExtent> extents, fs_.FileExtents(ino), "reading " + name);
+  uint64_t data = 0;
+  for (const FileExtent& x : extents) data += x.length;
+  if (data < e.size) {  // holes or unwritten extents: store only the data
+    e.sparse = true;
+    for (const FileExtent& x : extents) e.data_ranges.emplace_back(x.offset, x.length);
+    ++stats.sparse_files;
+  }
   RETURN_IF_ERROR_CTX(out_.BeginFile(e), "archiving " + name);
   uint64_t seen = 0;
-  Status s = fs_.ReadFile(ino, [&](ByteSpan data) -> Status {
+  Status s = fs_.ReadExtents(ino, extents, [&](ByteSpan piece) -> Status {
     RETURN_IF_ERROR(CheckStop());
-    seen += data.size();
-    if (seen > e.size) {
+    seen += piece.size();
+    if (seen > data) {
       return CorruptionError(
-          fmt::format("{} (inode {}) holds more than its size of {} bytes", name, ino, e.size));
+          fmt::format("{} (inode {}) holds more than its {} bytes of data", name, ino, data));
     }
-    RETURN_IF_ERROR(out_.Write(data));
-    if (o_.progress != nullptr) o_.progress->Add(data.size());
+    RETURN_IF_ERROR(out_.Write(piece));
+    if (o_.progress != nullptr) o_.progress->Add(piece.size());
     return Status::OK();
   });
   RETURN_IF_ERROR_CTX(s, "reading " + name);
-  if (seen != e.size) {
+  if (seen != data) {
     return CorruptionError(
-        fmt::format("{} (inode {}): read {} bytes of its size {}", name, ino, seen, e.size));
+        fmt::format("{} (inode {}): read {} bytes of its {} bytes of data", name, ino, seen, data));
   }
+  stats.data_bytes += data;
   return out_.EndFile().WithContext("archiving " + name);
 }
 

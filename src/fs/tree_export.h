@@ -6,17 +6,19 @@
 // contents. Archive names are relative to the filesystem root ("etc/passwd";
 // the root itself is not a member), like `tar -C mnt -cf x.tar .` without
 // the "./". What is written:
-//   - directories, regular files (their bytes read through the filesystem,
-//     holes as zeros), symlinks (stored as links, never followed), character
-//     and block devices, fifos — with mode, numeric owner, times in ns and
+//   - directories, regular files (their data read straight from the device
+//     with read-ahead; a file with holes or unwritten extents is stored
+//     sparse: only its data, with a map that restores the holes), symlinks (stored as links, never
+//     followed), character and block devices, fifos — with mode, numeric owner, times in ns and
 //     extended attributes (all namespaces, except ext4's internal
 //     "system.data" of inline data);
 //   - hard links: the second and later names of a non-directory inode with
 //     more than one link become hard link members naming the first one.
 // What is skipped, each with a warning naming the directory (and inode) and
 // the entry (and inode), and never written:
-//   - a name SafeArchivePath rejects ("..", ".", "", containing '/' or NUL),
-//     so no member can land outside the extraction directory;
+//   - a name SafeArchivePath rejects ("..", ".", "", containing '/' or NUL,
+//     including "." and ".." entries other than a directory's own first
+//     two), so no member can land outside the extraction directory;
 //   - a name that repeats in one directory (a crafted filesystem): the first
 //     in on-disk order is kept, the others skipped;
 //   - a directory inode reached a second time (a crafted loop);
@@ -59,10 +61,12 @@ struct TreeExportStats {
   uint64_t files = 0;  // regular files with their data (not hard links)
   uint64_t dirs = 0;
   uint64_t symlinks = 0;
-  uint64_t hardlinks = 0;  // hard link members
-  uint64_t specials = 0;   // devices and fifos
-  uint64_t bytes = 0;      // file data bytes archived
-  uint64_t skipped = 0;    // entries left out, each with a warning
+  uint64_t hardlinks = 0;     // hard link members
+  uint64_t specials = 0;      // devices and fifos
+  uint64_t bytes = 0;         // sizes of the regular files archived
+  uint64_t data_bytes = 0;    // their bytes stored (holes of sparse files left out)
+  uint64_t sparse_files = 0;  // files stored sparse
+  uint64_t skipped = 0;       // entries left out, each with a warning
   std::vector<std::string> warnings;
 };
 

@@ -171,6 +171,60 @@ TEST_F(TreeExportTest, SkipsUnsafeAndRepeatedNamesWithWarnings) {
   EXPECT_NE(all.find("\"a/b\" contains '/'"), std::string::npos) << all;
 }
 
+TEST_F(TreeExportTest, WarnsAboutCraftedDotEntriesAndCountsThem) {
+  const std::string root = dir_.Sub("tree");
+  std::filesystem::create_directories(root + "/top/EE");
+  WriteFile(root + "/top/EE/inside", "x");
+  WriteFile(root + "/top/W", "dot");
+  WriteFile(root + "/top/fine", "ok");
+  auto m = Export(root, {}, [](const std::string& image) {
+    PatchName(image, "/top", "EE", "..");  // a directory named ".."
+    PatchName(image, "/top", "W", ".");    // a file named "."
+  });
+  for (const auto& n : Names(m)) {
+    EXPECT_EQ(n.find("inside"), std::string::npos) << n;
+    EXPECT_NE(n, "top/.");
+  }
+  EXPECT_EQ(Names(m), (std::vector<std::string>{"lost+found/", "top/", "top/fine"}));
+  EXPECT_EQ(stats_.skipped, 2u);
+  ASSERT_EQ(warnings_.size(), 2u);
+  const std::string all = warnings_[0] + "\n" + warnings_[1];
+  EXPECT_NE(all.find("name \".\" is a relative directory reference"), std::string::npos) << all;
+  EXPECT_NE(all.find("name \"..\" is a relative directory reference"), std::string::npos) << all;
+  EXPECT_NE(all.find("in directory /top (inode"), std::string::npos) << all;
+}
+
+TEST_F(TreeExportTest, StoresSparseFilesWithoutTheirHoles) {
+  const std::string root = dir_.Sub("tree");
+  std::filesystem::create_directories(root);
+  const std::string sparse = root + "/sparse";
+  WriteFile(sparse, "");
+  ASSERT_EQ(::truncate(sparse.c_str(), 12 << 20), 0);  // ends in a hole
+  std::string a(5000, 'a'), b(70000, 'b');
+  {
+    std::fstream f(sparse, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1 << 20);
+    f.write(a.data(), static_cast<std::streamsize>(a.size()));
+    f.seekp(7 << 20);
+    f.write(b.data(), static_cast<std::streamsize>(b.size()));
+  }
+  auto m = Export(root, {});
+  std::string want(12 << 20, '\0');
+  want.replace(1 << 20, a.size(), a);
+  want.replace(7 << 20, b.size(), b);
+  bool found = false;
+  for (const auto& x : m) {
+    if (x.path != "sparse") continue;
+    found = true;
+    EXPECT_TRUE(x.data == want) << "the sparse file's content differs";
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(stats_.sparse_files, 1u);
+  EXPECT_EQ(stats_.bytes, uint64_t{12} << 20);
+  EXPECT_EQ(stats_.data_bytes, 4096u * 2 + 4096u * 18);  // whole 4 KiB blocks
+  EXPECT_LT(std::filesystem::file_size(dir_.Sub("out.tar")), 200'000u);
+}
+
 TEST(SplitExportPathTest, Normalises) {
   EXPECT_EQ(*SplitExportPath("/"), std::vector<std::string>{});
   EXPECT_EQ(*SplitExportPath(""), std::vector<std::string>{});

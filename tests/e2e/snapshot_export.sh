@@ -5,7 +5,10 @@
 # GNU tar; tar.zst and --path subsets; a crafted filesystem (a symlink to "/"
 # and a directory under the same name, names "a/b" and "..") cannot make the
 # extracted archive write outside its directory, and the skipped entries are
-# named in warnings; an XFS snapshot gives "unsupported filesystem: xfs".
+# named in warnings, counted, and make the exit status 10 (0 with
+# --allow-skipped); a 1 GiB sparse file is stored sparse (a small archive
+# that GNU tar restores with equal bytes and few blocks); an XFS snapshot
+# gives "unsupported filesystem: xfs".
 source "$(dirname "$0")/lib.sh"
 
 need_root "owners 1234:5678, setuid modes and device nodes in the source tree"
@@ -227,9 +230,24 @@ debugfs -R "ls -l /top" "$cimg" >"$T/crafted.ls" 2>/dev/null
   $(awk '$NF == "a/b"' "$T/crafted.ls" | wc -l) == 1 ]] ||
   fail "crafting failed: /top should list evil twice, .. three times and a/b: $(cat "$T/crafted.ls")"
 csnap=$(snap_create "$repo" "$cimg")
-ok cairn -r "$repo" snapshot export "$csnap" -o "$T/crafted.tar"
+# Skipped entries: the archive is written, but the exit status is 10 and the
+# last line says how many were left out (5: the second "evil" in /top and in
+# /top2, "a/b", the first ".." as a relative reference, the second as a
+# repeated name); --allow-skipped exits 0 with the same archive.
+expect_exit 10 cairn -r "$repo" snapshot export "$csnap" -o "$T/crafted.tar"
 expect_stderr_contains 'skipped "evil"' "in directory /top (inode" "the name repeats"
 expect_stderr_contains "\"a/b\" contains '/'"
+expect_stderr_contains 'name ".." is a relative directory reference'
+last=$(tail -n 1 "$ERR")
+[[ "$last" == "archive written, 5 entries skipped (see warnings above): $T/crafted.tar"* ]] ||
+  fail "expected the last line to say the archive was written with 5 entries skipped, got: $last"
+[[ -s "$T/crafted.tar" ]] || fail "the partial export did not write $T/crafted.tar"
+ok cairn -r "$repo" --output json snapshot export "$csnap" -o "$T/crafted2.tar" --allow-skipped
+assert_eq "skipped entries with --allow-skipped" 5 "$(json .skipped)"
+expect_stderr_contains 'skipped "evil"'
+grep -q "archive written" "$ERR" && fail "--allow-skipped still printed the partial-archive line"
+cmp <(tar -tf "$T/crafted.tar") <(tar -tf "$T/crafted2.tar") ||
+  fail "--allow-skipped wrote other members than the exit-10 export"
 tar -tf "$T/crafted.tar" >"$T/crafted.names"
 grep -E '(^|/)\.\.(/|$)|^/|a/b' "$T/crafted.names" && fail "the crafted export holds an unsafe name"
 grep -qx 'top/fine' "$T/crafted.names" || fail "top/fine is missing from the crafted export"
@@ -246,6 +264,33 @@ done
 outside=$(find "$jail" -mindepth 1 ! -path "$jail/out" ! -path "$jail/out/*" ! -path "$jail/before")
 [[ -z "$outside" ]] || fail "extraction wrote outside $jail/out: $outside"
 log "crafted filesystem: unsafe names skipped, nothing outside the extraction directory"
+
+# ------------------------------------------------------------ sparse file
+# 1 GiB with two data regions (64 KiB at 100 MiB, 1 MiB + 5 bytes at 700
+# MiB), ending in a hole: the archive holds only the data, and GNU tar
+# restores the same bytes as a sparse file.
+stree=$T/stree
+mkdir -p "$stree"
+truncate -s $((1024 * MiB)) "$stree/huge.img"
+rand_stream export-s1 $((64 * 1024)) | write_at "$stree/huge.img" $((100 * MiB))
+rand_stream export-s2 $((MiB + 5)) | write_at "$stree/huge.img" $((700 * MiB))
+simg=$T/sparse-fs.img
+mkfs.ext4 -q -F -d "$stree" "$simg" 64M >"$T/mkfs.err" 2>&1 ||
+  fail "mkfs.ext4 of the sparse tree failed: $(cat "$T/mkfs.err")"
+ssnap=$(snap_create "$repo" "$simg")
+ok cairn -r "$repo" --output json snapshot export "$ssnap" -o "$T/sparse.tar"
+assert_eq "sparse files" 1 "$(json .sparse_files)"
+assert_eq "file bytes (the sparse file's size)" $((1024 * MiB)) "$(json .bytes)"
+size=$(fsize "$T/sparse.tar")
+((size < 3 * MiB)) || fail "the archive of a 1 GiB sparse file is $size bytes: expected under 3 MiB"
+rm -rf "$T/sx" && mkdir -p "$T/sx"
+tar -xf "$T/sparse.tar" -C "$T/sx" 2>"$T/tar.err" || fail "GNU tar -xf of the sparse archive failed: $(cat "$T/tar.err")"
+[[ ! -s "$T/tar.err" ]] || fail "GNU tar warned on the sparse archive: $(cat "$T/tar.err")"
+assert_eq "restored size" $((1024 * MiB)) "$(fsize "$T/sx/huge.img")"
+cmp "$stree/huge.img" "$T/sx/huge.img" || fail "the restored sparse file differs from the source"
+used=$(fallocated "$T/sx/huge.img")
+((used < 8 * MiB)) || fail "the restored sparse file uses $used bytes on disk: expected under 8 MiB"
+log "1 GiB sparse file: $size-byte archive, restored with equal bytes using $used bytes"
 
 # ---------------------------------------------------------------- not ext
 if command -v mkfs.xfs >/dev/null; then
