@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <exception>
 #include <regex>
+#include <thread>
 
 namespace cairn::service {
 namespace {
@@ -46,6 +48,7 @@ struct HttpServer::Impl {
   std::vector<RouteEntry> routes;
   HttpHandler not_found;
   bool started = false;
+  std::atomic<bool> listen_ended{false};  // listen_after_bind() returned
 };
 
 HttpServer::HttpServer() : impl_(std::make_unique<Impl>()) {
@@ -151,13 +154,22 @@ Status HttpServer::Start(const std::string& socket_path) {
   ::chmod(socket_path.c_str(), 0600);
   socket_path_ = socket_path;
   impl->started = true;
-  thread_ = std::thread([impl] { impl->server.listen_after_bind(); });
+  thread_ = std::thread([impl] {
+    impl->server.listen_after_bind();
+    impl->listen_ended = true;
+  });
   return Status::OK();
 }
 
 void HttpServer::Stop() {
   if (!impl_->started) return;
   impl_->started = false;
+  // cpp-httplib's stop() does nothing until listen has begun (is_running()):
+  // a Stop right after Start could come first and leave listen running, and
+  // the join below waiting, for ever. Wait for it to begin (or to have failed).
+  while (!impl_->server.is_running() && !impl_->listen_ended) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   impl_->server.stop();
   if (thread_.joinable()) thread_.join();
   ::unlink(socket_path_.c_str());

@@ -79,6 +79,18 @@ TEST_F(HttpTest, HandlerExceptionBecomes500) {
   EXPECT_NE(r->body.find(R"(kaput \"quoted\")"), std::string::npos) << r->body;
 }
 
+// A daemon stopped right after it started (a failed start, a quick SIGTERM)
+// used to hang in Stop: the stop came before listen had begun. Run it many
+// times; a hang fails the test by its ctest timeout.
+TEST_F(HttpTest, StopRightAfterStartReturns) {
+  for (int i = 0; i < 200; ++i) {
+    HttpServer server;
+    ASSERT_TRUE(server.Start(sock_).ok()) << "round " << i;
+    server.Stop();
+    ASSERT_FALSE(std::filesystem::exists(sock_)) << "round " << i;
+  }
+}
+
 TEST_F(HttpTest, ClientWithoutServerIsUnavailable) {
   auto r = HttpClient(sock_, std::chrono::seconds(2)).Send("GET", "/v1/health");
   ASSERT_FALSE(r.ok());
