@@ -2,6 +2,7 @@
 // create/list/show/delete/run, and what one run does.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -42,9 +43,12 @@ Result<std::unique_ptr<repo::Repository>> OpenCopyTarget(const PolicyCopyTarget&
 }
 
 // Applies `keep` to the live snapshots of `repository` tagged with the
-// policy, per source (volume); removes the others into the recycle bin.
-// Appends the removed ids to `removed`.
+// policy, per source (volume); removes the others into the recycle bin,
+// never one of `taken` (this run's: created times have whole seconds, so
+// snapshots of one second may rank in any order). Appends the removed ids
+// to `removed`.
 Status ApplyPolicyRetention(repo::Repository& repository, const PolicyRecord& p,
+                            const std::vector<std::string>& taken,
                             std::vector<std::string>& removed) {
   ASSIGN_OR_RETURN(repo::Repository::SnapshotList list, repository.ListSnapshots());
   const auto groups =
@@ -52,7 +56,7 @@ Status ApplyPolicyRetention(repo::Repository& repository, const PolicyRecord& p,
   const auto now = Clock::now();
   for (const repo::RetentionGroup& g : groups) {
     for (const repo::RetentionDecision& d : g.decisions) {
-      if (d.keep) continue;
+      if (d.keep || std::count(taken.begin(), taken.end(), d.snapshot.id.str()) > 0) continue;
       RETURN_IF_ERROR_CTX(repo::RemoveSnapshot(repository, d.snapshot.id, false, now).status(),
                           "removing " + d.snapshot.id.str() + " (retention)");
       removed.push_back(d.snapshot.id.str());
@@ -222,7 +226,7 @@ PolicyRun Daemon::RunPolicyOnce(const PolicyRecord& p, uint64_t number, std::sto
   }
 
   // 3. Retention here, then copies of what it keeps, then retention there.
-  if (Status s = ApplyPolicyRetention(*repo_, p, run.removed); !s.ok()) {
+  if (Status s = ApplyPolicyRetention(*repo_, p, run.snapshots, run.removed); !s.ok()) {
     return finish("retention in " + repo_->Describe() + ": " + s.ToString());
   }
   if (!run.removed.empty()) {
@@ -247,7 +251,7 @@ PolicyRun Daemon::RunPolicyOnce(const PolicyRecord& p, uint64_t number, std::sto
     }
     run.copied += copied->copied;
     std::vector<std::string> removed_there;
-    if (Status s = ApplyPolicyRetention(**to, p, removed_there); !s.ok()) {
+    if (Status s = ApplyPolicyRetention(**to, p, run.snapshots, removed_there); !s.ok()) {
       copy_failures.push_back("retention in " + t.url + ": " + s.ToString());
       continue;
     }

@@ -194,6 +194,14 @@ TEST_F(DaemonPolicyTest, CopiesWhatItKeepsAndAppliesRetentionThere) {
     const json done = WaitRuns(id, n);
     ASSERT_EQ(done["last_run"]["result"], "ok") << done.dump();
     EXPECT_EQ(done["last_run"]["copied"], 1) << done.dump();
+    // The run's own snapshot is never what its retention removes, even when
+    // it shares its (whole-second) created time with the one before.
+    ASSERT_EQ(done["last_run"]["snapshots"].size(), 1u);
+    const std::string taken = done["last_run"]["snapshots"][0];
+    EXPECT_TRUE(PolicySnapshotIds(*OpenRepo(), id).count(taken)) << done.dump();
+    EXPECT_TRUE(PolicySnapshotIds(*OpenCopyTarget(), id).count(taken)) << done.dump();
+    // The next run in another second, so "keep last 2" has one answer.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   }
   auto target = OpenCopyTarget();
   EXPECT_EQ(PolicySnapshots(*target, id), (std::map<std::string, int>{{vol, 2}}));
