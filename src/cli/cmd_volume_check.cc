@@ -17,12 +17,15 @@
 #include "cli/context.h"
 #include "cli/daemon_client.h"
 #include "cli/output.h"
+#include "service/api_client.h"
 
 namespace cairn::cli {
 namespace {
 
 Status Run(Context& ctx, const std::string& id) {
-  ASSIGN_OR_RETURN(nlohmann::json v, CallDaemon("POST", "/v1/volumes/" + id + "/check"));
+  // e2fsck of a large volume takes as long as it takes: no 300 s limit.
+  ASSIGN_OR_RETURN(nlohmann::json v, CallDaemon("POST", "/v1/volumes/" + id + "/check", nullptr,
+                                                service::kApiLongTimeout));
   const bool clean = v.value("clean", false);
   const int code = v.value("exit_code", -1);
   const std::string meaning = v.value("meaning", "");

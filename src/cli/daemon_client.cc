@@ -44,10 +44,11 @@ std::string ApiSocket() { return service::ResolveApiSocket(ApiSocketFlag()); }
 const std::string& ApiSocketFlag() { return MutableApiSocketFlag(); }
 
 Result<nlohmann::json> CallDaemon(const std::string& method, const std::string& path,
-                                  const nlohmann::json& body) {
+                                  const nlohmann::json& body, std::chrono::seconds timeout) {
   service::ApiClient client(ApiSocket());
-  ASSIGN_OR_RETURN(std::string text,
-                   client.Call(method, path, body.is_null() ? std::string() : body.dump()));
+  ASSIGN_OR_RETURN(std::string text, client.Call(method, path,
+                                                 body.is_null() ? std::string() : body.dump(),
+                                                 timeout));
   auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     return InternalError("the daemon at " + client.socket_path() + " answered " + method + " " +

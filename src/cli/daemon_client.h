@@ -6,12 +6,14 @@
 #ifndef CAIRN_CLI_DAEMON_CLIENT_H_
 #define CAIRN_CLI_DAEMON_CLIENT_H_
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "service/api_client.h"
 
 namespace CLI {
 class App;
@@ -27,9 +29,12 @@ std::string ApiSocket();
 const std::string& ApiSocketFlag();
 
 // One API call; the parsed JSON body of a 2xx, or the daemon's error as a
-// Status (or "daemon not running at …").
+// Status (or "daemon not running at …"). `timeout`: how long to wait for the
+// answer (service::kApiTimeout, 300 s; `volume check` passes
+// service::kApiLongTimeout).
 Result<nlohmann::json> CallDaemon(const std::string& method, const std::string& path,
-                                  const nlohmann::json& body = nullptr);
+                                  const nlohmann::json& body = nullptr,
+                                  std::chrono::seconds timeout = service::kApiTimeout);
 
 // "vol-" + anything: a SOURCE that names a daemon's volume.
 bool LooksLikeVolumeId(std::string_view text);

@@ -25,10 +25,8 @@ std::string ResolveApiSocket(const std::string& flag) {
 ApiClient::ApiClient(std::string socket_path) : socket_path_(std::move(socket_path)) {}
 
 Result<std::string> ApiClient::Call(const std::string& method, const std::string& path,
-                                    const std::string& body) {
-  // Snapshots of large volumes return at once; nothing the API does takes
-  // long, but a busy machine may be slow to answer.
-  HttpClient http(socket_path_, std::chrono::seconds(300));
+                                    const std::string& body, std::chrono::seconds timeout) {
+  HttpClient http(socket_path_, timeout);
   auto response = http.Send(method, path, body);
   if (!response.ok()) {
     if (response.status().code() == StatusCode::kUnavailable) {

@@ -1,6 +1,8 @@
 // Volumes from snapshots through the daemon's API: lazy and eager creation,
 // default and too-small sizes, progress, restart resumes, and the first
-// snapshot being incremental against the origin.
+// snapshot being incremental against the origin. A failed hydration is
+// retried (the repository's packs fail, then heal) and gc is refused while
+// a volume hydrates.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -14,10 +16,12 @@
 #include "core/log.h"
 #include "repo/backup.h"
 #include "repo/engine_test_util.h"
+#include "repo/gc.h"
 #include "repo/repository.h"
 #include "service/api_client.h"
 #include "service/daemon_test_util.h"
 #include "service/daemon.h"
+#include "storage/fault_backend.h"
 #include "storage/local_backend.h"
 
 namespace cairn::service {
@@ -63,6 +67,62 @@ class DaemonHydrateTest : public testing::DaemonFixture {
     return WaitFor("/v1/volumes/" + id,
                    [](const json& v) { return v["hydration"]["state"] != "hydrating"; }, 60);
   }
+  // Restarts the daemon on a repository whose backend can be made to fail
+  // (faults_), with retries of failed hydrations after 20 ms, 40 ms, …
+  // Reads of keys under `down` fail from the start (kUnavailable: S3 down)
+  // until faults_->ClearRules(); {"packs/"}: the snapshot's data fails, its
+  // manifest and the index still read.
+  void StartDaemonWithFaults(std::vector<std::string> down) {
+    // A stop right after a start can hang in HttpServer::Stop (its listen
+    // thread not yet listening): let the API answer once first.
+    if (daemon_) {
+      EXPECT_TRUE(Call("GET", "/v1/volumes").ok());
+    }
+    daemon_.reset();
+    auto local = storage::LocalBackend::Open(dir_ + "/repo");
+    ASSERT_TRUE(local.ok()) << local.status().ToString();
+    auto fault = std::make_unique<storage::FaultInjectingBackend>(
+        std::shared_ptr<storage::Backend>(std::move(local).value()));
+    faults_ = fault.get();
+    for (const std::string& prefix : down) {
+      for (storage::Op op : {storage::Op::kGet, storage::Op::kGetRange}) {
+        storage::FaultRule rule =
+            storage::FaultRule::Always(op, UnavailableError("S3 is down (injected)"));
+        rule.key_prefix = prefix;
+        fault->AddRule(rule);
+      }
+    }
+    auto repo = repo::Repository::Open(std::move(fault), "");
+    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    DaemonOptions o = Options();
+    o.hydration_retry_ms = 20;
+    auto d = Daemon::Start(o, std::move(repo).value());
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    daemon_ = std::move(d).value();
+  }
+  // Messages of the events about `id`.
+  std::vector<std::string> EventsOf(const std::string& id) {
+    std::vector<std::string> out;
+    auto events = Call("GET", "/v1/events?after=0&limit=10000");
+    EXPECT_TRUE(events.ok()) << events.status().ToString();
+    if (!events.ok()) return out;
+    for (const auto& e : (*events)["events"]) {
+      if (e["object"] == id) out.push_back(e["message"]);
+    }
+    return out;
+  }
+  static size_t CountContaining(const std::vector<std::string>& lines, const std::string& what) {
+    size_t n = 0;
+    for (const auto& l : lines) n += l.find(what) != std::string::npos ? 1 : 0;
+    return n;
+  }
+  // `cairn repo gc` from another process's point of view.
+  Result<repo::GcResult> Gc() {
+    auto repo = OpenRepo();
+    if (repo == nullptr) return InternalError("cannot open the repository");
+    return repo::CollectGarbage(*repo, repo::GcOptions{});
+  }
+
   // The volume's data file (unencrypted volumes: the bytes themselves).
   Buffer DataFile(const std::string& id) {
     std::ifstream f(dir_ + "/data/volumes/" + id + "/data", std::ios::binary);
@@ -79,6 +139,7 @@ class DaemonHydrateTest : public testing::DaemonFixture {
 
   Buffer image_;
   std::string snap_;
+  storage::FaultInjectingBackend* faults_ = nullptr;  // owned by the daemon's repository
 };
 
 TEST_F(DaemonHydrateTest, LazyVolumeIsAvailableAtOnceAndHydratesByteExact) {
@@ -164,6 +225,95 @@ TEST_F(DaemonHydrateTest, RestartResumesWhereItStopped) {
   EXPECT_TRUE(resumed);
   json done = WaitHydrated(id);
   EXPECT_EQ(done["hydration"]["state"], "done");
+  daemon_.reset();
+  EXPECT_TRUE(DataFile(id) == Expected(kImageSize));
+}
+
+TEST_F(DaemonHydrateTest, FailedHydrationIsRetriedWhileGcIsRefused) {
+  StartDaemonWithFaults({"packs/"});
+  auto v = Call("POST", "/v1/volumes", {{"snapshot_id", snap_}});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  const std::string id = (*v)["id"];
+  EXPECT_EQ((*v)["state"], "available");
+  // Failed, with the error shown, and retried with growing waits: the
+  // volume stays available meanwhile.
+  json failed = WaitFor("/v1/volumes/" + id,
+                        [](const json& v) { return v["hydration"]["state"] == "failed"; }, 30);
+  EXPECT_EQ(failed["state"], "available");
+  EXPECT_NE(failed["hydration"]["error"].get<std::string>().find("S3 is down"), std::string::npos)
+      << failed.dump();
+  for (int i = 0; i < 600 && CountContaining(EventsOf(id), "hydration failed (attempt 2)") == 0;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const auto events = EventsOf(id);
+  EXPECT_EQ(CountContaining(events, "hydration failed (attempt 1): "), 1u);
+  EXPECT_EQ(CountContaining(events, "next attempt in 20 ms"), 1u);
+  EXPECT_EQ(CountContaining(events, "next attempt in 40 ms"), 1u);
+  EXPECT_EQ(CountContaining(events, "hydration retrying (attempt 2) from " + snap_), 1u);
+  // The volume's source is protected: gc is refused, naming the volume.
+  auto refused = Gc();
+  EXPECT_EQ(refused.status().code(), StatusCode::kAborted);
+  EXPECT_NE(refused.status().message().find("hydrate " + id), std::string::npos)
+      << refused.status().message();
+  // S3 is back: the next attempt finishes; the lock is gone with it.
+  faults_->ClearRules();
+  json done = WaitFor("/v1/volumes/" + id,
+                      [](const json& v) { return v["hydration"]["state"] == "done"; }, 60);
+  EXPECT_TRUE(done["hydration"]["error"].is_null() || done["hydration"]["error"] == "")
+      << done.dump();
+  EXPECT_EQ(CountContaining(EventsOf(id), "hydration finished"), 1u);
+  auto gc = Gc();
+  EXPECT_TRUE(gc.ok()) << gc.status().ToString();
+  daemon_.reset();
+  EXPECT_TRUE(DataFile(id) == Expected(kImageSize));
+}
+
+TEST_F(DaemonHydrateTest, TheLockGoesWithAStopAndADeleteAndComesBackOnResume) {
+  // Hydration cannot read the snapshot's data, so it stays unfinished: no
+  // timing involved.
+  StartDaemonWithFaults({"packs/"});
+  auto v = Call("POST", "/v1/volumes", {{"snapshot_id", snap_}});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  const std::string id = (*v)["id"];
+  auto refused = Gc();
+  EXPECT_EQ(refused.status().code(), StatusCode::kAborted);
+  EXPECT_NE(refused.status().message().find("(hydrate " + id + ")"), std::string::npos)
+      << refused.status().message();
+  daemon_.reset();  // a clean stop releases the lock
+  auto gc = Gc();
+  EXPECT_TRUE(gc.ok()) << gc.status().ToString();
+  StartDaemonWithFaults({"packs/"});  // resumes the hydration: locked again
+  EXPECT_EQ(Gc().status().code(), StatusCode::kAborted);
+  auto deleted = Call("DELETE", "/v1/volumes/" + id);  // deleting releases it
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  gc = Gc();
+  EXPECT_TRUE(gc.ok()) << gc.status().ToString();
+}
+
+TEST_F(DaemonHydrateTest, AResumeThatCannotReachTheRepositoryIsRetried) {
+  StartDaemonWithFaults({"packs/"});
+  auto v = Call("POST", "/v1/volumes", {{"snapshot_id", snap_}});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  const std::string id = (*v)["id"];
+  // Restart with the snapshot's manifest unreadable too: the hydration
+  // cannot even resume. The volume is not `error`: it waits for the retry.
+  StartDaemonWithFaults({"packs/", "snapshots/"});
+  json failed = WaitFor("/v1/volumes/" + id,
+                        [](const json& v) { return v["hydration"]["state"] == "failed"; }, 30);
+  EXPECT_EQ(failed["state"], "available") << failed.dump();
+  EXPECT_NE(failed["hydration"]["error"].get<std::string>().find("could not resume"),
+            std::string::npos)
+      << failed.dump();
+  faults_->ClearRules();
+  json done = WaitFor("/v1/volumes/" + id,
+                      [](const json& v) { return v["hydration"]["state"] == "done"; }, 60);
+  EXPECT_EQ(done["state"], "available");
+  const auto events = EventsOf(id);
+  EXPECT_GE(CountContaining(events, "hydration failed (attempt 1): could not resume"), 1u);
+  EXPECT_GE(CountContaining(events, "hydration resumed from " + snap_), 1u);
+  EXPECT_EQ(CountContaining(events, "hydration finished"), 1u);
+  EXPECT_TRUE(Gc().ok());
   daemon_.reset();
   EXPECT_TRUE(DataFile(id) == Expected(kImageSize));
 }

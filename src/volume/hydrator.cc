@@ -66,7 +66,10 @@ Result<std::shared_ptr<Hydrator>> Hydrator::Start(Volume& volume,
   }
   std::shared_ptr<Hydrator> h(
       new Hydrator(volume, std::move(source), std::move(state), loaded.has_value(), options));
-  if (h->done_.load()) return h;
+  if (h->done_.load()) {
+    h->source_.reset();
+    return h;
+  }
   volume.SetFiller(h);
   std::lock_guard lock(h->threads_mu_);
   for (int i = 0; i < options.threads; ++i) h->threads_.emplace_back([p = h.get()] { p->Run(); });
@@ -77,6 +80,7 @@ Hydrator::Hydrator(Volume& volume, std::shared_ptr<BlockSource> source, Hydratio
                    bool resumed, const HydratorOptions& options)
     : volume_(volume),
       source_(std::move(source)),
+      source_name_(source_->Describe()),
       options_(options),
       clock_(options.clock ? options.clock : Clock::Real()),
       path_(volume.dir() + "/" + std::string(kHydrationFile)),
@@ -99,9 +103,12 @@ Status Hydrator::Fetch(uint64_t b) {
   Buffer buf(state_.BlockBytes(b));
   auto ctx = [&] {
     return fmt::format("hydrating {} block {} (offset {}) from {}", volume_.id().str(), b, off,
-                       source_->Describe());
+                       source_name_);
   };
   Status s = source_->Read(off, buf);
+  // Once more at once: a source with read-ahead may hand back a failure it
+  // met before (S3 down then, back now); the second read fetches afresh.
+  if (!s.ok()) s = source_->Read(off, buf);
   if (!s.ok()) return s.WithContext(ctx());
   fetched_bytes_.fetch_add(buf.size());
   fetched_blocks_.fetch_add(1);
@@ -176,12 +183,17 @@ Status Hydrator::Persist(uint64_t seq) {
   RETURN_IF_ERROR(copy.Save(path_));
   unsaved_bytes_.store(0);
   last_save_nanos_.store(clock_->NowNanos());
+  std::shared_ptr<BlockSource> drop;  // released after the locks
   std::lock_guard lock(mu_);
   durable_ = copy.words;
   durable_seq_ = std::max(durable_seq_, copy_seq);
-  if (copy.done) {
+  if (copy.done && !state_.done) {
     state_.done = true;
     done_.store(true, std::memory_order_release);
+    // Every block is local and its mark durable: the volume needs no
+    // filler any more, and Fetch never runs again.
+    volume_.SetFiller(nullptr);
+    drop = std::move(source_);
     cv_.notify_all();
   }
   return Status::OK();
@@ -294,6 +306,32 @@ Status Hydrator::WaitDone() {
   return AbortedError("hydration of " + volume_.id().str() +
                       " was stopped before it finished (it resumes when the volume is opened "
                       "again)");
+}
+
+Status Hydrator::Retry() {
+  // threads_mu_ keeps a concurrent Stop() from missing the new threads: it
+  // either sets stop_ before the check below or joins what this starts.
+  std::lock_guard threads(threads_mu_);
+  auto aborted = [&] {
+    return AbortedError("hydration of " + volume_.id().str() +
+                        " was stopped; it resumes when the volume is opened again");
+  };
+  {
+    std::lock_guard lock(mu_);
+    if (stop_ || stopped_) return aborted();
+    if (done_.load() || error_.ok()) return Status::OK();
+  }
+  // The failed run's threads end by themselves once error_ is set.
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  {
+    std::lock_guard lock(mu_);
+    if (stop_ || stopped_) return aborted();
+    error_ = Status::OK();
+    cursor_ = 0;
+  }
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Run(); });
+  return Status::OK();
 }
 
 void Hydrator::SetRate(uint64_t bytes_per_sec) {

@@ -11,8 +11,17 @@
 //       └─────full overwrite: mark durable, no fetch─────────> local, durable
 //   local ──batch persist (every 64 MiB / 1 s, Stop): sync data, save marks──> durable
 //
-// When every block is local, DIR/hydration records `done` and the filler is
-// a no-op (a volume reopened in that state needs no Hydrator).
+// When every block is local, DIR/hydration records `done` (synced) and the
+// Hydrator uninstalls itself (volume.SetFiller(nullptr)): from then on the
+// volume's I/O and Extents() go straight to the data file, as for a volume
+// reopened in that state (which needs no Hydrator). It also drops its
+// source then.
+//
+// A background failure (a fetch or a save) stops the background and is
+// what WaitDone() returns; Retry() starts it again where it stopped (the
+// daemon retries with backoff: a transient fault such as S3 being down).
+// Reads of blocks not yet local keep failing with the source's error
+// meanwhile; local blocks and writes keep working.
 //
 // Bytes of the volume beyond the source's size read as zeros and are never
 // fetched; holes of the source (DataExtents) are local from the start.
@@ -105,6 +114,11 @@ class Hydrator : public BlockFiller {
   // Blocks until fully hydrated (OK) or failed (the error: block, offset,
   // source). After Stop()/Abandon() without completion: kAborted.
   Status WaitDone();
+  // After a background failure: clears it and starts the background again
+  // from the first block not local; WaitDone() then waits for the new run.
+  // OK and nothing to do when done or not failed; kAborted after
+  // Stop()/Abandon().
+  Status Retry();
   // New background rate (0 = unlimited); takes effect at the next block.
   void SetRate(uint64_t bytes_per_sec);
   // Stops and joins the background threads, then syncs the data and saves
@@ -142,7 +156,10 @@ class Hydrator : public BlockFiller {
   void StopThreads();
 
   Volume& volume_;
-  const std::shared_ptr<BlockSource> source_;
+  // Dropped when done (by Persist); read only by Fetch, which never runs
+  // then (every block is local).
+  std::shared_ptr<BlockSource> source_;
+  const std::string source_name_;  // source_->Describe()
   const HydratorOptions options_;
   const std::shared_ptr<Clock> clock_;
   const std::string path_;

@@ -270,6 +270,56 @@ TEST_F(HydratorTest, SourceDamageFailsTheReadAndWaitDone) {
   ExpectAll();
 }
 
+TEST_F(HydratorTest, RetryAfterAFailureFinishesWithoutARestart) {
+  source_->Corrupt(20);  // e.g. S3 down for that block's pack
+  Start({.rate_bytes_per_sec = 0, .threads = 2});
+  Status w = h_->WaitDone();
+  EXPECT_EQ(w.code(), StatusCode::kCorruption);
+  // Failed and waiting: the block's reads fail, naming it; the rest reads.
+  Buffer got(100);
+  EXPECT_THAT(volume_->Read(20 * kSrcBlock + 10, got).message(), HasSubstr("block 20"));
+  ExpectRange(0, 20 * kSrcBlock);
+  CAIRN_ASSERT_OK(h_->Retry());  // still failing: fails again
+  EXPECT_EQ(h_->WaitDone().code(), StatusCode::kCorruption);
+  source_->Repair();
+  CAIRN_ASSERT_OK(h_->Retry());
+  CAIRN_ASSERT_OK(h_->WaitDone());
+  EXPECT_TRUE(h_->progress().done);
+  EXPECT_TRUE(h_->progress().error.ok());
+  ExpectAll();
+  CAIRN_ASSERT_OK(h_->Retry());  // done: nothing to do
+  CAIRN_ASSERT_OK(h_->Stop());
+  EXPECT_EQ(h_->Retry().code(), StatusCode::kAborted);
+  EXPECT_TRUE(SavedState().done);
+}
+
+TEST_F(HydratorTest, DoneUninstallsTheFillerAndExtentsShowTheHoles) {
+  Start({.rate_bytes_per_sec = 0, .threads = 2});
+  CAIRN_ASSERT_OK(h_->WaitDone());
+  EXPECT_TRUE(SavedState().done);  // durable before the filler goes
+  // With the filler gone, the data file's holes are the volume's: the
+  // source's hole blocks 7 and 8 and the bytes beyond the source.
+  auto e = volume_->Extents(0, kVolSize);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  auto zero_at = [&](uint64_t off) {
+    for (const DeviceExtent& x : *e) {
+      if (x.offset <= off && off < x.offset + x.length) return x.zero || x.hole;
+    }
+    return false;
+  };
+  EXPECT_TRUE(zero_at(7 * kSrcBlock));
+  EXPECT_TRUE(zero_at(8 * kSrcBlock + kSrcBlock / 2));
+  EXPECT_TRUE(zero_at(kSrcSize + kMiB));
+  EXPECT_FALSE(zero_at(0));
+  // The hydrator is out of the I/O path: reads fetch nothing any more.
+  const uint64_t fetched = h_->blocks_fetched();
+  ExpectAll();
+  EXPECT_EQ(h_->blocks_fetched(), fetched);
+  // Writes and reads keep working after it is gone.
+  WriteBoth(3 * kSrcBlock + 100, Pattern(5000, 3));
+  ExpectAll();
+}
+
 TEST_F(HydratorTest, RefusesAVolumeSmallerThanTheSource) {
   auto small = std::make_shared<MemorySource>(Pattern(kVolSize + kMiB, 1), kSrcBlock);
   auto h = Hydrator::Start(*volume_, small, {});

@@ -16,6 +16,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "volume/file_util.h"
+#include "volume/hydration_state.h"
 #include "volume/volume_internal.h"
 #include "volume/volume_meta.h"
 
@@ -300,7 +301,7 @@ Status Volume::Close() {
 Status Volume::Remove(const std::string& dir) {
   ASSIGN_OR_RETURN(int lock_fd, LockDir(dir));
   Status s;
-  for (std::string_view name : {kMetaFile, kDataFile, kCbtFile, kCleanFile}) {
+  for (std::string_view name : {kMetaFile, kDataFile, kCbtFile, kCleanFile, kHydrationFile}) {
     if (s.ok()) s = RemoveFileIfExists(dir + "/" + std::string(name));
     if (s.ok()) s = RemoveFileIfExists(dir + "/" + std::string(name) + ".tmp");
   }
@@ -382,7 +383,12 @@ Status Volume::SetQos(const QosConfig& requested) {
 
 QosLimiter::Stats Volume::qos_stats() const { return impl_->qos->stats(); }
 
-void Volume::SetFiller(std::shared_ptr<BlockFiller> filler) { impl_->filler = std::move(filler); }
+void Volume::SetFiller(std::shared_ptr<BlockFiller> filler) {
+  std::lock_guard lock(impl_->filler_mu);
+  BlockFiller* raw = filler.get();
+  if (filler) impl_->fillers.push_back(std::move(filler));
+  impl_->filler.store(raw, std::memory_order_release);
+}
 
 uint64_t Volume::Size() const { return impl_->size.load(std::memory_order_acquire); }
 

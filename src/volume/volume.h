@@ -178,7 +178,10 @@ class Volume final : public BlockDevice {
   static Result<std::vector<std::shared_ptr<VolumeView>>> FreezeGroup(
       std::span<Volume* const> volumes);
 
-  // Hydration hook (see BlockFiller); set before serving I/O.
+  // Hydration hook (see BlockFiller); null: every block is local. May be
+  // changed (or cleared, when hydration is done) while I/O runs: each I/O
+  // uses the filler it saw when it began, and the volume keeps every filler
+  // it was given alive until it is destroyed.
   void SetFiller(std::shared_ptr<BlockFiller> filler);
   // Writes bytes the volume logically holds already (hydration): no QoS, no
   // bitmap mark, no copy-on-write, no filler call.

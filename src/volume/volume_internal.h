@@ -85,7 +85,13 @@ struct Volume::Impl {
   std::unique_ptr<QosLimiter> qos;
   OpGate gate;
   BlockLocks locks;
-  std::shared_ptr<BlockFiller> filler;  // set before I/O starts
+  // The hydration hook. I/O loads `filler` once per call; SetFiller may
+  // change it at any time, so every filler ever set is kept alive in
+  // `fillers` until the volume is destroyed (a call that loaded the old
+  // pointer still reaches a live object).
+  std::atomic<BlockFiller*> filler{nullptr};
+  std::mutex filler_mu;
+  std::vector<std::shared_ptr<BlockFiller>> fillers;  // guarded by filler_mu
 
   // Views and their life; see the lock order above.
   std::mutex views_mu;

@@ -23,7 +23,9 @@ Status Mutate(Volume::Impl& m, uint64_t offset, uint64_t length, Op op) {
   // Views first: the old content must be copied before the filler may count
   // the range as overwritten.
   if (!m.views.empty()) RETURN_IF_ERROR(m.CopyOnWrite(first, last));
-  if (m.filler) RETURN_IF_ERROR(m.filler->Prepare(offset, length, /*overwrite=*/true));
+  if (BlockFiller* f = m.filler.load(std::memory_order_acquire)) {
+    RETURN_IF_ERROR(f->Prepare(offset, length, /*overwrite=*/true));
+  }
   RETURN_IF_ERROR(op());
   if (m.live->Mark(offset, length)) m.cbt_dirty.store(true, std::memory_order_relaxed);
   return Status::OK();
@@ -58,7 +60,9 @@ Status Volume::Impl::CopyOnWrite(uint64_t first_block, uint64_t last_block) {
       }
     }
     if (need.empty()) continue;
-    if (filler) RETURN_IF_ERROR(filler->Prepare(off, len, /*overwrite=*/false));
+    if (BlockFiller* f = filler.load(std::memory_order_acquire)) {
+      RETURN_IF_ERROR(f->Prepare(off, len, /*overwrite=*/false));
+    }
     buf.resize(len);
     // Stored bytes (ciphertext when encrypted): the store uses the same key
     // and offsets, so no decrypt/encrypt round trip.
@@ -84,7 +88,9 @@ Status Volume::Read(uint64_t offset, MutableByteSpan out) {
   GateGuard gate(m.gate, /*write=*/false);
   if (!gate.ok()) return m.ClosedError();
   if (out.empty()) return Status::OK();
-  if (m.filler) RETURN_IF_ERROR(m.filler->Prepare(offset, out.size(), /*overwrite=*/false));
+  if (BlockFiller* f = m.filler.load(std::memory_order_acquire)) {
+    RETURN_IF_ERROR(f->Prepare(offset, out.size(), /*overwrite=*/false));
+  }
   return Ctx(m.data->Read(offset, out), "reading", id_);
 }
 
@@ -128,7 +134,7 @@ Result<std::vector<DeviceExtent>> Volume::Extents(uint64_t offset, uint64_t leng
   RETURN_IF_ERROR(InRange(offset, length, Size(), "extents of", id_));
   GateGuard gate(m.gate, /*write=*/false);
   if (!gate.ok()) return m.ClosedError();
-  if (m.filler) {
+  if (m.filler.load(std::memory_order_acquire) != nullptr) {
     // Blocks not yet local are holes in the data file but not in the
     // volume: say "data" for all until the filler can tell.
     return std::vector<DeviceExtent>{{offset, length, false, false}};

@@ -55,7 +55,9 @@ Status VolumeView::Read(uint64_t offset, MutableByteSpan out) {
       e = RunEnd(s, b, e, false);  // a writer may have copied some meanwhile
       if (e == b) continue;
       seg_end = std::min(end, e * bs);
-      if (m->filler) RETURN_IF_ERROR(m->filler->Prepare(pos, seg_end - pos, false));
+      if (BlockFiller* f = m->filler.load(std::memory_order_acquire)) {
+        RETURN_IF_ERROR(f->Prepare(pos, seg_end - pos, false));
+      }
       RETURN_IF_ERROR(m->data->Read(pos, out.subspan(pos - offset, seg_end - pos))
                           .WithContext("reading " + Describe()));
     }
@@ -85,7 +87,9 @@ Result<std::vector<DeviceExtent>> VolumeView::Extents(uint64_t offset, uint64_t 
     e = RunEnd(s, b, e, false);
     if (e == b) continue;
     const uint64_t seg_end = std::min(end, e * bs);
-    if (m->filler) return std::vector<DeviceExtent>{{offset, seg_end - offset, false, false}};
+    if (m->filler.load(std::memory_order_acquire) != nullptr) {
+      return std::vector<DeviceExtent>{{offset, seg_end - offset, false, false}};
+    }
     return m->data->Extents(offset, seg_end - offset);
   }
 }

@@ -10,10 +10,16 @@
 # A second volume: kill -9 of the daemon mid-hydration after a flushed
 # write; the restart resumes and ends byte-exact, the write kept. An eager
 # volume is `available` only when fully hydrated. --size smaller than the
-# snapshot is refused. Runs on a local and an S3 repository.
+# snapshot is refused. While a volume hydrates, `repo gc` is refused naming
+# the daemon's lock (hydrate vol-…); afterwards it runs, and NBD block status
+# shows the snapshot's holes again (the hydrator left the I/O path). On S3,
+# the S3 server "goes down" (a fault proxy answers 503) mid-hydration: the
+# hydration fails, `volume show` says so, reads of unfetched blocks fail,
+# and the daemon's retry finishes it once S3 is back. Runs on a local and an
+# S3 repository.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/volume_helpers.bash"
-need_tools qemu-io qemu-img nbdcopy curl jq
+need_tools qemu-io qemu-img nbdcopy nbdinfo curl jq
 REPO=$(repo_url repo)
 
 MiB=1048576
@@ -81,6 +87,10 @@ assert_eq "bytes to hydrate (the image's data, not its holes)" $((96 * MiB)) "$(
 uri=$(volume_attach "$vol")
 attach_ms=$(($(now_ms) - t0))
 
+# The origin snapshot's chunks are in use: gc is refused, naming the lock.
+expect_exit 5 cairn -r "$REPO" repo gc --grace-period 0
+expect_stderr_contains "hydrate $vol"
+
 # Time to first byte: 4 KiB far ahead of the background (which starts at 0).
 t1=$(now_ms)
 expect_range "$uri" $((120 * MiB)) 4096 "$img"
@@ -116,6 +126,13 @@ jq -e --arg v "$vol" '.events[] | select(.object == $v and (.message | test("hyd
 finished=$(jq -r --arg v "$vol" '.events[] | select(.object == $v and (.message | test("hydration finished"))) | .message' "$OUT")
 [[ -n "$finished" ]] || fail "no 'hydration finished' event for $vol"
 log "event: $finished"
+
+# Hydrated: the lock is gone, gc runs; block status is the data file's again
+# (the image's hole at 48-64 MiB reads as zero without a fetch).
+ok cairn -r "$REPO" repo gc --grace-period 0
+ok nbdinfo --map "$uri"
+awk -v s=$((48 * MiB)) -v e=$((64 * MiB)) '$1 <= s && s + 0 < $1 + $2 && $1 + $2 >= e && /zero/ { f = 1 }
+  END { exit !f }' "$OUT" || fail "block status of $vol after hydration does not show the hole at 48 MiB: $(cat "$OUT")"
 
 # The first snapshot of the restored volume is incremental against its
 # origin: it reads only the three written 512 KiB blocks.
@@ -163,3 +180,45 @@ ok cairn volume show "$vol3"
 expect_stdout_contains "origin snapshot:" "$snap"
 expect_stdout_contains "hydration:" "hydrated"
 stop_daemon
+
+# S3 down mid-hydration (S3 only: the daemon reaches S3 through the fault
+# proxy, which then answers 503 to everything): the hydration fails after
+# the S3 client's own retries, the volume stays available with hydration
+# `failed` and the error, reads of unfetched blocks fail; once S3 is back
+# the daemon's retry (5 s, 10 s, …) finishes it byte-exact.
+if [[ "$E2E_BACKEND" == s3 ]]; then
+  proxy_start
+  AWS_ENDPOINT_URL=$PROXY_URL start_daemon
+  vol4=$(volume_create --snapshot-id "$snap" --initialization-rate 4)
+  uri4=$(volume_attach "$vol4")
+  expect_range "$uri4" 0 $MiB "$img"
+  proxy_set '{"fail": 1.0, "faults": ["503"]}'
+  for ((i = 0; i < 900; i++)); do
+    [[ "$(hydration "$vol4")" == failed ]] && break
+    sleep 0.1
+  done
+  assert_eq "hydration with S3 down" failed "$(json .hydration.state)"
+  assert_eq "volume state with S3 down (attached)" in-use "$(json .state)"
+  [[ -n "$(json .hydration.error)" ]] || fail "no hydration error shown: $(jq -c .hydration "$OUT")"
+  log "S3 down: $(jq -c .hydration "$OUT")"
+  expect_exit 1 qemu-img dd -f raw -O raw bs=4096 skip=$((120 * MiB / 4096)) count=$((120 * MiB / 4096 + 1)) \
+    if="$uri4" of="$T/unfetched.raw"
+  ok curl -sf --unix-socket "$CAIRN_API_SOCKET" "http://cairn/v1/events?after=0&limit=10000"
+  jq -e --arg v "$vol4" '.events[] | select(.object == $v and (.message | test("hydration failed \\(attempt 1\\): .*; next attempt in 5 s")))' "$OUT" >/dev/null ||
+    fail "no 'hydration failed (attempt 1) ... next attempt in 5 s' event for $vol4"
+  proxy_set '{"fail": 0}'
+  for ((i = 0; i < 1800; i++)); do
+    st=$(hydration "$vol4")
+    [[ "$st" == done ]] && break
+    sleep 0.1
+  done
+  assert_eq "hydration after S3 came back" done "$st"
+  ok curl -sf --unix-socket "$CAIRN_API_SOCKET" "http://cairn/v1/events?after=0&limit=10000"
+  jq -e --arg v "$vol4" '.events[] | select(.object == $v and (.message | test("hydration retrying")))' "$OUT" >/dev/null ||
+    fail "no 'hydration retrying' event for $vol4"
+  log "events of $vol4: $(jq -c --arg v "$vol4" '[.events[] | select(.object == $v) | .message]' "$OUT")"
+  ok nbdcopy "$uri4" "$T/vol4.raw"
+  cmp "$img" "$T/vol4.raw" || fail "$vol4, hydrated after S3 came back, differs from the image"
+  stop_daemon
+  proxy_stop
+fi
