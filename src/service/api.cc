@@ -242,9 +242,7 @@ json SnapshotList(const std::vector<SnapshotRecord>& list) {
 json PolicyJson(const PolicyStatus& st) {
   const PolicyRecord& p = st.record;
   const PolicyDefinition& d = p.definition;
-  json copy = json::array();
-  for (const auto& t : d.copy_to)
-    copy.push_back({{"url", t.url}, {"password_file", t.password_file}});
+  const json stored = DefinitionToJson(d);  // copy_to as the catalog stores it
   return {{"id", p.id},
           {"name", d.name},
           {"description", d.description},
@@ -252,7 +250,7 @@ json PolicyJson(const PolicyStatus& st) {
           {"schedule", d.schedule},
           {"keep", KeepToJson(d.keep)},
           {"keep_text", d.keep.Describe()},
-          {"copy_to", copy},
+          {"copy_to", stored["copy_to"]},
           {"snapshot_tags", d.snapshot_tags},
           {"enabled", p.state.enabled},
           {"created", p.created},

@@ -46,35 +46,29 @@ Result<std::unique_ptr<repo::Repository>> OpenCopyTarget(const PolicyCopyTarget&
 // policy, per source (volume); removes the others into the recycle bin,
 // never one of `taken` (this run's: created times have whole seconds, so
 // snapshots of one second may rank in any order). Appends the removed ids
-// to `removed`.
-Status ApplyPolicyRetention(repo::Repository& repository, const PolicyRecord& p,
-                            const std::vector<std::string>& taken,
-                            std::vector<std::string>& removed) {
+// to `removed`; returns the ids of the policy's snapshots left live (what
+// the copies send).
+Result<std::vector<repo::SnapshotId>> ApplyPolicyRetention(repo::Repository& repository,
+                                                           const PolicyRecord& p,
+                                                           const std::vector<std::string>& taken,
+                                                           std::vector<std::string>& removed) {
   ASSIGN_OR_RETURN(repo::Repository::SnapshotList list, repository.ListSnapshots());
   const auto groups =
       repo::ApplyRetentionByGroup(list.snapshots, p.definition.keep, {{kPolicyTag, p.id}});
   const auto now = Clock::now();
+  std::vector<repo::SnapshotId> kept;
   for (const repo::RetentionGroup& g : groups) {
     for (const repo::RetentionDecision& d : g.decisions) {
-      if (d.keep || std::count(taken.begin(), taken.end(), d.snapshot.id.str()) > 0) continue;
+      if (d.keep || std::count(taken.begin(), taken.end(), d.snapshot.id.str()) > 0) {
+        kept.push_back(d.snapshot.id);
+        continue;
+      }
       RETURN_IF_ERROR_CTX(repo::RemoveSnapshot(repository, d.snapshot.id, false, now).status(),
                           "removing " + d.snapshot.id.str() + " (retention)");
       removed.push_back(d.snapshot.id.str());
     }
   }
-  return Status::OK();
-}
-
-// The ids of the live snapshots of `repository` tagged with the policy.
-Result<std::vector<repo::SnapshotId>> PolicySnapshots(repo::Repository& repository,
-                                                      const std::string& policy_id) {
-  ASSIGN_OR_RETURN(repo::Repository::SnapshotList list, repository.ListSnapshots());
-  std::vector<repo::SnapshotId> out;
-  for (const auto& h : list.snapshots) {
-    auto it = h.tags.find(kPolicyTag);
-    if (it != h.tags.end() && it->second == policy_id) out.push_back(h.id);
-  }
-  return out;
+  return kept;
 }
 
 std::string JoinIds(const std::vector<std::string>& ids) {
@@ -226,8 +220,9 @@ PolicyRun Daemon::RunPolicyOnce(const PolicyRecord& p, uint64_t number, std::sto
   }
 
   // 3. Retention here, then copies of what it keeps, then retention there.
-  if (Status s = ApplyPolicyRetention(*repo_, p, run.snapshots, run.removed); !s.ok()) {
-    return finish("retention in " + repo_->Describe() + ": " + s.ToString());
+  auto kept = ApplyPolicyRetention(*repo_, p, run.snapshots, run.removed);
+  if (!kept.ok()) {
+    return finish("retention in " + repo_->Describe() + ": " + kept.status().ToString());
   }
   if (!run.removed.empty()) {
     notes.push_back("removed " + JoinIds(run.removed) + " (recycle bin)");
@@ -239,20 +234,18 @@ PolicyRun Daemon::RunPolicyOnce(const PolicyRecord& p, uint64_t number, std::sto
       copy_failures.push_back(to.status().ToString());
       continue;
     }
-    auto ids = PolicySnapshots(*repo_, p.id);
-    if (!ids.ok()) return finish("listing the snapshots to copy: " + ids.status().ToString());
     repo::CopyOptions options;
     options.threads = 2;
     options.stop = stop;
-    auto copied = repo::CopySnapshots(*repo_, **to, *ids, options);
+    auto copied = repo::CopySnapshots(*repo_, **to, *kept, options);
     if (!copied.ok()) {
       copy_failures.push_back("copy to " + t.url + ": " + copied.status().ToString());
       continue;
     }
     run.copied += copied->copied;
     std::vector<std::string> removed_there;
-    if (Status s = ApplyPolicyRetention(**to, p, run.snapshots, removed_there); !s.ok()) {
-      copy_failures.push_back("retention in " + t.url + ": " + s.ToString());
+    if (auto there = ApplyPolicyRetention(**to, p, run.snapshots, removed_there); !there.ok()) {
+      copy_failures.push_back("retention in " + t.url + ": " + there.status().ToString());
       continue;
     }
     notes.push_back(
