@@ -54,6 +54,42 @@ Result<Buffer> DecodeBlob(const Repository& repo, const Manifest& m, uint64_t bl
   return plain;
 }
 
+// Decodes the chunks of one fetched range of `plan` and hands each to every
+// block that uses it (a chunk shared by several blocks is decoded once).
+Status DecodeRange(Repository& repo, const Manifest& m, const RestorePlan& plan,
+                   const RangeJob& job, ByteSpan data,
+                   const std::function<Status(uint64_t block, const Buffer& plain)>& fn) {
+  const PackId& pack = plan.packs[job.pack];
+  for (size_t i = job.first; i < job.last;) {
+    const BlockRef& r = plan.refs[i];
+    size_t j = i + 1;  // refs [i, j) share the chunk; r has the lowest block
+    while (j < job.last && plan.refs[j].offset == r.offset) ++j;
+    const uint64_t rel = r.offset - job.offset;
+    if (rel + r.length > data.size()) {
+      return Truncated(repo.index(), pack, r.offset, r.length, job.offset + data.size())
+          .WithContext(BlockContext(m.header, r.block));
+    }
+    ASSIGN_OR_RETURN(Buffer plain, DecodeBlob(repo, m, r.block, pack, r.offset,
+                                              data.subspan(rel, r.length), r.raw_length));
+    for (size_t k = i; k < j; ++k) RETURN_IF_ERROR(fn(plan.refs[k].block, plain));
+    i = j;
+  }
+  return Status::OK();
+}
+
+// Fetches one range of `plan`; errors name the first block it serves.
+Result<Buffer> FetchRange(Repository& repo, const Manifest& m, const RestorePlan& plan,
+                          const RangeJob& job) {
+  const PackId& pack = plan.packs[job.pack];
+  Result<Buffer> data = repo.backend().GetRange(PackKey(pack), job.offset, job.length);
+  if (!data.ok()) {
+    return data.status().WithContext(
+        fmt::format("{}: reading pack {} offset {}",
+                    BlockContext(m.header, plan.refs[job.first].block), pack.Hex(), job.offset));
+  }
+  return data;
+}
+
 class Restorer {
  public:
   Restorer(Repository& repo, const Manifest& m, const RestorePlan& plan, RestoreTarget& target,
@@ -135,15 +171,8 @@ class Restorer {
         return Fail(CancelledError(fmt::format("restore of {} to {} cancelled",
                                                m_.header.id.str(), target_.path())));
       }
-      const RangeJob& job = plan_.jobs[j];
-      const PackId& pack = plan_.packs[job.pack];
-      Result<Buffer> data = repo_.backend().GetRange(PackKey(pack), job.offset, job.length);
-      if (!data.ok()) {
-        return Fail(data.status().WithContext(
-            fmt::format("{}: reading pack {} offset {}",
-                        BlockContext(m_.header, plan_.refs[job.first].block), pack.Hex(),
-                        job.offset)));
-      }
+      Result<Buffer> data = FetchRange(repo_, m_, plan_, plan_.jobs[j]);
+      if (!data.ok()) return Fail(data.status());
       if (!out.Push(Fetched{j, std::move(*data)})) return;
     }
   }
@@ -160,30 +189,14 @@ class Restorer {
 
   // Decodes the chunks of one fetched range and writes each to its blocks.
   Status RunJob(const RangeJob& job, const Buffer& data) {
-    const PackId& pack = plan_.packs[job.pack];
-    for (size_t i = job.first; i < job.last;) {
-      const BlockRef& r = plan_.refs[i];
-      size_t j = i + 1;  // refs [i, j) share the chunk; r has the lowest block
-      while (j < job.last && plan_.refs[j].offset == r.offset) ++j;
-      const uint64_t rel = r.offset - job.offset;
-      if (rel + r.length > data.size()) {
-        return Truncated(repo_.index(), pack, r.offset, r.length, job.offset + data.size())
-            .WithContext(BlockContext(m_.header, r.block));
-      }
-      ASSIGN_OR_RETURN(Buffer plain,
-                       DecodeBlob(repo_, m_, r.block, pack, r.offset,
-                                  ByteSpan(data).subspan(rel, r.length), r.raw_length));
-      for (size_t k = i; k < j; ++k) {
-        const uint64_t block = plan_.refs[k].block;
-        RETURN_IF_ERROR_CTX(target_.WriteAt(block * m_.header.block_size, plain),
-                            BlockContext(m_.header, block));
-        bytes_written_.fetch_add(plain.size(), std::memory_order_relaxed);
-        blocks_written_.fetch_add(1, std::memory_order_relaxed);
-        Report(plain.size());
-      }
-      i = j;
-    }
-    return Status::OK();
+    return DecodeRange(repo_, m_, plan_, job, data, [&](uint64_t block, const Buffer& plain) {
+      RETURN_IF_ERROR_CTX(target_.WriteAt(block * m_.header.block_size, plain),
+                          BlockContext(m_.header, block));
+      bytes_written_.fetch_add(plain.size(), std::memory_order_relaxed);
+      blocks_written_.fetch_add(1, std::memory_order_relaxed);
+      Report(plain.size());
+      return Status::OK();
+    });
   }
 
   Repository& repo_;
@@ -226,6 +239,27 @@ Result<Buffer> SnapshotReader::ReadBlock(uint64_t index) {
         .WithContext(BlockContext(h, index));
   }
   return DecodeBlob(repo_, manifest_, index, loc->pack, loc->offset, blob, loc->raw_length);
+}
+
+Status SnapshotReader::ReadBlocks(uint64_t first, uint64_t count, const BlockSink& sink) {
+  const SnapshotHeader& h = manifest_.header;
+  const uint64_t total = manifest_.blocks.size();
+  if (first > total || count > total - first) {
+    return InvalidArgumentError(fmt::format("snapshot {} has {} blocks; there are no blocks {}..{}",
+                                            h.id.str(), total, first, first + count - 1));
+  }
+  ASSIGN_OR_RETURN(RestorePlan plan, BuildRestorePlan(repo_.index(), manifest_, first, count));
+  Buffer zeros;
+  for (uint64_t b : plan.zero_blocks) {
+    zeros.resize(BlockLength(h, b));
+    RETURN_IF_ERROR(sink(b, zeros));
+  }
+  for (const RangeJob& job : plan.jobs) {
+    ASSIGN_OR_RETURN(Buffer data, FetchRange(repo_, manifest_, plan, job));
+    RETURN_IF_ERROR(DecodeRange(repo_, manifest_, plan, job, data,
+                                [&](uint64_t b, const Buffer& plain) { return sink(b, plain); }));
+  }
+  return Status::OK();
 }
 
 Result<RestoreResult> RestoreSnapshot(Repository& repo, const SnapshotId& id,

@@ -3,6 +3,7 @@
 #ifndef CAIRN_REPO_RESTORE_H_
 #define CAIRN_REPO_RESTORE_H_
 
+#include <functional>
 #include <stop_token>
 #include <string>
 
@@ -23,6 +24,15 @@ class SnapshotReader {
   // may be short). kCorruption names snapshot, block, byte offset, pack;
   // kNotFound if the index has no entry for the chunk.
   Result<Buffer> ReadBlock(uint64_t index);
+  // Hands the plaintext of each of the blocks [first, first + count) to
+  // `sink` once: zero blocks first, then in the order the chunks lie in
+  // their packs, fetching them as restore does (one GetRange per run of
+  // nearby chunks of one pack: gaps up to kMaxGap, up to kMaxRange) and
+  // decoding a chunk shared by several blocks once. Stops at the first
+  // error (named as ReadBlock names it) or the first error of `sink`, and
+  // returns it. REQUIRES: first + count <= the snapshot's block count.
+  using BlockSink = std::function<Status(uint64_t block, ByteSpan data)>;
+  Status ReadBlocks(uint64_t first, uint64_t count, const BlockSink& sink);
 
  private:
   Repository& repo_;

@@ -13,11 +13,14 @@ std::string BlockContext(const SnapshotHeader& header, uint64_t block) {
                      block * header.block_size);
 }
 
-Result<RestorePlan> BuildRestorePlan(const Index& index, const Manifest& manifest) {
+Result<RestorePlan> BuildRestorePlan(const Index& index, const Manifest& manifest,
+                                     uint64_t first, uint64_t count) {
   RestorePlan plan;
   std::unordered_map<PackId, uint32_t, DigestIdHash> pack_numbers;
   const uint64_t bs = manifest.header.block_size;
-  for (uint64_t b = 0; b < manifest.blocks.size(); ++b) {
+  const uint64_t total = manifest.blocks.size();
+  const uint64_t end = first >= total ? first : first + std::min(count, total - first);
+  for (uint64_t b = first; b < end; ++b) {
     const ChunkId& id = manifest.blocks[b];
     if (id.IsZero()) {
       plan.zero_blocks.push_back(b);

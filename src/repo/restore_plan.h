@@ -49,9 +49,11 @@ struct RestorePlan {
 inline constexpr uint64_t kMaxGap = 256 << 10;
 inline constexpr uint64_t kMaxRange = 8 << 20;
 
-// kNotFound naming snapshot, block, offset and chunk if the index lacks a
-// chunk the map names.
-Result<RestorePlan> BuildRestorePlan(const Index& index, const Manifest& manifest);
+// The plan for blocks [first, first + count) of the snapshot (all of it by
+// default; count is clipped at its end). kCorruption naming snapshot, block,
+// offset and chunk if the index lacks a chunk the map names.
+Result<RestorePlan> BuildRestorePlan(const Index& index, const Manifest& manifest,
+                                     uint64_t first = 0, uint64_t count = UINT64_MAX);
 
 }  // namespace cairn::repo
 

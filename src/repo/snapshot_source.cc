@@ -74,6 +74,17 @@ Status SnapshotSource::ReadAt(uint64_t offset, MutableByteSpan out) {
   return Status::OK();
 }
 
+Status SnapshotSource::ReadBlocks(uint64_t first, uint64_t count,
+                                  const SnapshotReader::BlockSink& sink) {
+  return reader_.ReadBlocks(first, count, [&](uint64_t b, ByteSpan data) {
+    if (!manifest().blocks[b].IsZero()) {
+      std::lock_guard lock(mu_);
+      ++fetched_;
+    }
+    return sink(b, data);
+  });
+}
+
 Result<std::vector<Extent>> SnapshotSource::DataExtents() {
   const SnapshotHeader& h = header();
   const std::vector<ChunkId>& blocks = manifest().blocks;

@@ -67,9 +67,15 @@ class SnapshotSource : public Source {
   // One extent per run of non-zero blocks, sorted.
   Result<std::vector<Extent>> DataExtents() override;
 
+  // Bulk read of whole blocks, one request per run of neighbouring chunks
+  // (SnapshotReader::ReadBlocks); bypasses the cache and the read-ahead.
+  // Data blocks handed over count in blocks_fetched().
+  Status ReadBlocks(uint64_t first, uint64_t count, const SnapshotReader::BlockSink& sink);
+
   const Manifest& manifest() const { return reader_.manifest(); }
   const SnapshotHeader& header() const { return manifest().header; }
-  // Chunks fetched and decoded so far (cache misses), for tests and stats.
+  // Data blocks fetched and decoded so far (cache misses and bulk reads),
+  // for tests and stats.
   uint64_t blocks_fetched() const;
 
  private:

@@ -2,11 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <thread>
 
 #include "repo/backup.h"
 #include "repo/engine_test_util.h"
 #include "repo/index.h"
+#include "repo/maintenance_test_util.h"
+#include "storage/fault_backend.h"
 
 namespace cairn::repo {
 namespace {
@@ -150,6 +154,66 @@ TEST(SnapshotSourceTest, DamagedChunkIsCorruptionNamingSnapshotAndBlock) {
         << s.ToString();
   }
   ASSERT_TRUE((*src)->ReadAt(8 * kTestBlockSize, out).ok());
+}
+
+TEST(SnapshotSourceTest, ReadBlocksHandsOverEveryBlockOnceWithFewRequests) {
+  testing::FaultRepo t = testing::MakeFaultRepo();
+  const Buffer img = Image();
+  BufferSource bs(img);
+  auto snap = CreateSnapshot(*t.repo, bs, BackupOptions{});
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  auto src = SnapshotSource::Open(*t.repo, snap->snapshot.id);
+  ASSERT_TRUE(src.ok());
+
+  const uint64_t ranges_before = t.faults->calls(storage::Op::kGetRange);
+  std::map<uint64_t, int> seen;
+  Status all = (*src)->ReadBlocks(0, 24, [&](uint64_t b, ByteSpan data) {
+    ++seen[b];
+    const uint64_t off = b * kTestBlockSize;
+    const uint64_t len = std::min<uint64_t>(kTestBlockSize, img.size() - off);
+    EXPECT_EQ(data.size(), len) << "block " << b;
+    EXPECT_TRUE(data.size() == len && std::equal(data.begin(), data.end(), img.begin() + off))
+        << "block " << b;
+    return Status::OK();
+  });
+  ASSERT_TRUE(all.ok()) << all.ToString();
+  // Every block once: the zero blocks, the repeated one, the short last one.
+  ASSERT_EQ(seen.size(), 24u);
+  for (const auto& [b, n] : seen) EXPECT_EQ(n, 1) << "block " << b;
+  // 21 data blocks (block 9 repeats block 1) from a few ranges of the
+  // pack(s), not a request per block.
+  const uint64_t ranges = t.faults->calls(storage::Op::kGetRange) - ranges_before;
+  EXPECT_GE(ranges, 1u);
+  EXPECT_LE(ranges, 3u);
+  EXPECT_EQ((*src)->blocks_fetched(), 21u);
+
+  // A sink error stops the read and is returned.
+  int calls = 0;
+  Status stop = (*src)->ReadBlocks(5, 10, [&](uint64_t, ByteSpan) {
+    return ++calls == 2 ? CancelledError("enough") : Status::OK();
+  });
+  EXPECT_EQ(stop.code(), StatusCode::kCancelled);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ((*src)->ReadBlocks(20, 5, [](uint64_t, ByteSpan) { return Status::OK(); }).code(),
+            StatusCode::kInvalidArgument);
+
+  // Damage in block 7's chunk: the error names the snapshot and the block,
+  // which is never handed over.
+  auto m = t.repo->LoadManifest(snap->snapshot.id);
+  ASSERT_TRUE(m.ok());
+  auto loc = t.repo->index().Lookup(m->blocks[7]);
+  ASSERT_TRUE(loc.has_value());
+  ASSERT_TRUE(t.mem->Corrupt(PackKey(loc->pack), loc->offset + 40).ok());
+  seen.clear();
+  Status s = (*src)->ReadBlocks(0, 24, [&](uint64_t b, ByteSpan) {
+    ++seen[b];
+    return Status::OK();
+  });
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find("snapshot " + snap->snapshot.id.str() + " block 7"),
+            std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(seen.count(7), 0u);
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 // (repo::SnapshotSource), so a volume created from a snapshot hydrates from
 // it (volume/hydrator.h). Every byte is verified by the repository reader;
 // damage is kCorruption naming the snapshot, the block, its offset and the
-// pack. Read-ahead is on: sequential hydration keeps several fetches in
-// flight (several requests to S3 at once).
+// pack. Read-ahead is on for Read: a client reading in order keeps several
+// fetches in flight (several requests to S3 at once).
 //
 // The daemon shares one Repository between uploads and hydration; an
 // upload's index reload swaps the new index in whole (Index::Replace), so
@@ -25,11 +25,12 @@
 namespace cairn::service {
 
 struct SnapshotBlockSourceOptions {
+  // For Read (a client's on-demand reads); ReadBlocks (the hydrator's
+  // background) bypasses the cache and the read-ahead.
   size_t readahead = 8;      // data blocks fetched ahead of the last read
   size_t fetch_threads = 4;  // read-ahead threads
-  // Decoded blocks kept. Several hydration threads read at once; with a
-  // cache of only readahead + 4, blocks fetched ahead were evicted before
-  // use and fetched again (48 fetches for 35 blocks in the unit test).
+  // Decoded blocks kept: several clients reading at once, each with its
+  // read-ahead window.
   size_t cache_blocks = 32;
 };
 
@@ -47,6 +48,11 @@ class SnapshotBlockSource : public volume::BlockSource {
   std::string Describe() const override { return describe_; }
   Status Read(uint64_t offset, MutableByteSpan out) override;
   Result<std::vector<volume::DeviceExtent>> DataExtents() override;
+  // One GetRange per run of neighbouring chunks, decoded without a copy
+  // through the cache: hydration's background fill.
+  Status ReadBlocks(uint64_t first, uint64_t count, const BlockSink& sink) override {
+    return source_->ReadBlocks(first, count, sink);
+  }
 
   const repo::SnapshotHeader& header() const { return source_->header(); }
   uint64_t blocks_fetched() const { return source_->blocks_fetched(); }

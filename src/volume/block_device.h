@@ -20,6 +20,7 @@
 #define CAIRN_VOLUME_BLOCK_DEVICE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,17 @@ class BlockSource {
   virtual Status Read(uint64_t offset, MutableByteSpan out) = 0;
   // Ranges that may hold data, sorted; the rest is zeros.
   virtual Result<std::vector<DeviceExtent>> DataExtents() = 0;
+
+  // Hands each of the whole blocks [first, first + count) to `sink` once
+  // (BlockSize() bytes; the source's last block may be short), verified as
+  // Read verifies, in the order the source reads them best. A source that
+  // fetches neighbouring blocks with one request (a snapshot: one range of
+  // a pack) overrides this; the default reads block by block, ascending. Stops at the first failure (naming the
+  // block) or the first error `sink` returns, and returns it; the blocks
+  // handed over before stay handed over. Bulk transfer (hydration's
+  // background): nothing is cached. REQUIRES: the blocks lie within Size().
+  using BlockSink = std::function<Status(uint64_t block, ByteSpan data)>;
+  virtual Status ReadBlocks(uint64_t first, uint64_t count, const BlockSink& sink);
 };
 
 }  // namespace cairn::volume

@@ -1,6 +1,8 @@
 #include "volume/hydrator.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -101,22 +103,28 @@ Hydrator::~Hydrator() { Abandon(); }
 Status Hydrator::Fetch(uint64_t b) {
   const uint64_t off = b * state_.block_size;
   Buffer buf(state_.BlockBytes(b));
-  auto ctx = [&] {
-    return fmt::format("hydrating {} block {} (offset {}) from {}", volume_.id().str(), b, off,
-                       source_name_);
-  };
   Status s = source_->Read(off, buf);
   // Once more at once: a source with read-ahead may hand back a failure it
   // met before (S3 down then, back now); the second read fetches afresh.
   if (!s.ok()) s = source_->Read(off, buf);
-  if (!s.ok()) return s.WithContext(ctx());
-  fetched_bytes_.fetch_add(buf.size());
+  if (!s.ok()) {
+    return s.WithContext(fmt::format("hydrating {} block {} (offset {}) from {}",
+                                     volume_.id().str(), b, off, source_name_));
+  }
+  return Fill(b, buf);
+}
+
+Status Hydrator::Fill(uint64_t b, ByteSpan data) {
+  fetched_bytes_.fetch_add(data.size());
   fetched_blocks_.fetch_add(1);
   // Not local means never written by a client: the data file holds zeros
   // or, after a crash, this same content.
-  if (IsAllZero(buf)) return Status::OK();
-  s = volume_.FillLocal(off, buf);
-  return s.ok() ? s : s.WithContext(ctx());
+  if (IsAllZero(data)) return Status::OK();
+  const uint64_t off = b * state_.block_size;
+  Status s = volume_.FillLocal(off, data);
+  if (s.ok()) return s;
+  return s.WithContext(fmt::format("hydrating {} block {} (offset {}) from {}", volume_.id().str(),
+                                   b, off, source_name_));
 }
 
 void Hydrator::MarkLocalLocked(uint64_t b) {
@@ -199,28 +207,41 @@ Status Hydrator::Persist(uint64_t seq) {
   return Status::OK();
 }
 
-bool Hydrator::ClaimNext(uint64_t& block) {
+bool Hydrator::ClaimNext(uint64_t max, uint64_t& first, uint64_t& count) {
+  auto free = [&](uint64_t b) { return !state_.Test(b) && busy_.count(b) == 0; };
   std::unique_lock lock(mu_);
   for (;;) {
     if (stop_ || !error_.ok() || missing_bytes_ == 0) return false;
     for (; cursor_ < block_count_; ++cursor_) {
-      if (!state_.Test(cursor_) && busy_.count(cursor_) == 0) {
-        block = cursor_++;
-        busy_.insert(block);
-        return true;
+      if (!free(cursor_)) continue;
+      first = cursor_;
+      count = 0;
+      while (count < max && cursor_ < block_count_ && free(cursor_)) {
+        busy_.insert(cursor_++);
+        ++count;
       }
+      return true;
     }
     // The end: go round again for blocks skipped while a reader fetched
     // them (its fetch may have failed); wait while all left are in flight.
     bool any = false;
     for (uint64_t b = 0; b < block_count_ && !any; ++b) {
-      if (!state_.Test(b) && busy_.count(b) == 0) {
+      if (free(b)) {
         cursor_ = b;
         any = true;
       }
     }
     if (!any) cv_.wait(lock);
   }
+}
+
+uint64_t Hydrator::BatchBlocks() {
+  uint64_t bytes = options_.batch_bytes;
+  {
+    std::lock_guard lock(rate_mu_);
+    if (rate_ != 0) bytes = std::min(bytes, rate_ / 10);
+  }
+  return std::max<uint64_t>(1, bytes / state_.block_size);
 }
 
 void Hydrator::Throttle(uint64_t bytes) {
@@ -243,24 +264,51 @@ void Hydrator::Throttle(uint64_t bytes) {
 }
 
 void Hydrator::Run() {
+  if (options_.background_nice != 0) {
+    // Best effort: a thread that cannot lower its priority still hydrates.
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.background_nice);
+  }
   for (;;) {
-    Throttle(state_.block_size);
-    uint64_t b = 0;
-    if (!ClaimNext(b)) break;
-    Status s = Fetch(b);
+    const uint64_t max = BatchBlocks();
+    Throttle(max * state_.block_size);
+    uint64_t first = 0;
+    uint64_t count = 0;
+    if (!ClaimNext(max, first, count)) break;
+    // Each block is released as soon as it is written, so a reader waiting
+    // for one waits for that block only.
+    std::vector<bool> handled(count);
+    uint64_t filled_blocks = 0;
+    Status s = source_->ReadBlocks(first, count, [&](uint64_t b, ByteSpan data) -> Status {
+      if (b < first || b - first >= count || handled[b - first]) {
+        return InternalError(fmt::format("{} handed over block {} unasked (run {}+{})",
+                                         source_name_, b, first, count));
+      }
+      Status filled = Fill(b, data);
+      std::lock_guard lock(mu_);
+      busy_.erase(b);
+      handled[b - first] = true;
+      if (filled.ok()) {
+        MarkLocalLocked(b);
+        ++filled_blocks;
+      }
+      cv_.notify_all();
+      return filled;
+    });
     uint64_t seq = 0;
     {
       std::lock_guard lock(mu_);
-      busy_.erase(b);
-      if (s.ok()) MarkLocalLocked(b);
+      for (uint64_t i = 0; i < count; ++i) {
+        if (!handled[i]) busy_.erase(first + i);
+      }
       seq = mark_seq_;
       cv_.notify_all();
     }
     if (!s.ok()) {
-      Finish(s);
+      Finish(s.WithContext(fmt::format("hydrating {} from {}", volume_.id().str(), source_name_)));
       return;
     }
-    const uint64_t unsaved = unsaved_bytes_.fetch_add(state_.BlockBytes(b)) + state_.BlockBytes(b);
+    const uint64_t bytes = filled_blocks * state_.block_size;
+    const uint64_t unsaved = unsaved_bytes_.fetch_add(bytes) + bytes;
     if (unsaved >= options_.persist_every_bytes ||
         clock_->NowNanos() - last_save_nanos_.load() >= options_.persist_every_nanos) {
       if (Status p = Persist(seq); !p.ok()) {
@@ -337,6 +385,7 @@ Status Hydrator::Retry() {
 void Hydrator::SetRate(uint64_t bytes_per_sec) {
   std::lock_guard lock(rate_mu_);
   rate_gen_.fetch_add(1);
+  rate_ = bytes_per_sec;
   if (bytes_per_sec == 0) {
     bucket_.reset();
     return;

@@ -233,6 +233,24 @@ TEST_F(HydratorTest, StopSavesAndRestartResumesWhereItStopped) {
   EXPECT_EQ(h_->blocks_fetched(), 0u);
 }
 
+TEST_F(HydratorTest, BackgroundReadsRunsOfNeighbouringBlocks) {
+  Start({.rate_bytes_per_sec = 0, .threads = 2, .batch_bytes = 4 * kSrcBlock});
+  CAIRN_ASSERT_OK(h_->WaitDone());
+  ExpectAll();
+  // 33 blocks, 3 of them holes: 30 fetched, in runs of at most 4 that
+  // never include a hole (local from the start).
+  const std::vector<uint64_t> runs = source_->runs();
+  uint64_t blocks = 0;
+  for (uint64_t n : runs) {
+    EXPECT_GE(n, 1u);
+    EXPECT_LE(n, 4u);
+    blocks += n;
+  }
+  EXPECT_EQ(blocks, 30u);
+  EXPECT_EQ(h_->blocks_fetched(), 30u);
+  EXPECT_LT(runs.size(), 30u / 2) << "the background fetched block by block";
+}
+
 TEST_F(HydratorTest, RateLimitsTheBackground) {
   auto clock = std::make_shared<FakeClock>();
   const uint64_t rate = 1 * kMiB;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/bytes.h"
 #include "volume/block_device.h"
@@ -70,6 +71,19 @@ class MemorySource : public BlockSource {
     std::lock_guard lock(mu_);
     corrupt_.clear();
   }
+  // Records the length of every run asked for, then reads block by block.
+  Status ReadBlocks(uint64_t first, uint64_t count, const BlockSink& sink) override {
+    {
+      std::lock_guard lock(mu_);
+      runs_.push_back(count);
+    }
+    return BlockSource::ReadBlocks(first, count, sink);
+  }
+  std::vector<uint64_t> runs() {
+    std::lock_guard lock(mu_);
+    return runs_;
+  }
+
   uint64_t reads() const { return reads_.load(); }
   const Buffer& data() const { return data_; }
 
@@ -77,7 +91,8 @@ class MemorySource : public BlockSource {
   const Buffer data_;
   const uint32_t block_size_;
   std::mutex mu_;
-  std::set<uint64_t> corrupt_;
+  std::set<uint64_t> corrupt_;   // guarded by mu_
+  std::vector<uint64_t> runs_;   // guarded by mu_
   std::atomic<uint64_t> reads_{0};
 };
 
