@@ -49,6 +49,7 @@
 namespace cairn::service {
 
 class ApiServer;
+class SnapshotBlockSource;
 
 struct DaemonOptions {
   std::string data_dir;
@@ -212,6 +213,10 @@ class Daemon {
   Status StartHydration(VolumeRecord& r, std::shared_ptr<volume::BlockSource> source);
   // After a restart: reopens the origin snapshot and resumes.
   Status ResumeHydration(VolumeRecord& r);
+  // The origin of a hydration begun before: live, or in the recycle bin
+  // (deleted since; a warning event on `volume` says until when it stays).
+  Result<std::shared_ptr<SnapshotBlockSource>> OpenOrigin(const std::string& volume,
+                                                          const std::string& origin);
   void WatchHydration(std::string id, std::shared_ptr<Hydration> h);
   // Records a finished hydration, releases its lock and forgets it.
   void EndHydration(const std::string& id, const std::shared_ptr<Hydration>& h);

@@ -241,9 +241,8 @@ Status Daemon::InstallHydrator(VolumeRecord& r, Hydration& hy,
 Status Daemon::ResumeHydration(VolumeRecord& r) {
   if (r.origin_snapshot.empty() || r.hydration == kHydrated) return Status::OK();
   auto resume = [&]() -> Status {
-    ASSIGN_OR_RETURN(repo::SnapshotId id, repo::SnapshotId::Parse(r.origin_snapshot));
     RETURN_IF_ERROR(EnsureIndexLoaded());
-    ASSIGN_OR_RETURN(auto source, SnapshotBlockSource::Open(*repo_, id));
+    ASSIGN_OR_RETURN(auto source, OpenOrigin(r.id, r.origin_snapshot));
     return StartHydration(r, std::move(source));
   };
   const Status s = resume();
@@ -269,15 +268,29 @@ Status Daemon::ResumeHydration(VolumeRecord& r) {
   return Status::OK();
 }
 
+Result<std::shared_ptr<SnapshotBlockSource>> Daemon::OpenOrigin(const std::string& volume,
+                                                                const std::string& origin) {
+  ASSIGN_OR_RETURN(repo::SnapshotId id, repo::SnapshotId::Parse(origin));
+  SnapshotBlockSourceOptions options;
+  options.from_recycle_bin = true;
+  ASSIGN_OR_RETURN(auto source, SnapshotBlockSource::Open(*repo_, id, options));
+  if (const auto& bin = source->recycled()) {
+    events_->Warning(volume, fmt::format("origin snapshot {} is in the recycle bin (deleted {}, kept "
+                                         "until {}): hydration goes on from it; let it finish "
+                                         "before then, or `cairn snapshot undelete {}`",
+                                         origin, bin->deleted, bin->expires, origin));
+  }
+  return source;
+}
+
 Status Daemon::RestartHydration(const std::string& id, Hydration& hy) {
   // The network first, without mu_ (S3 may be slow to answer, or not at all).
   VolumeRecord probe;
   probe.id = id;
   probe.origin_snapshot = hy.origin;
-  ASSIGN_OR_RETURN(repo::SnapshotId sid, repo::SnapshotId::Parse(hy.origin));
   RETURN_IF_ERROR(EnsureIndexLoaded());
   ASSIGN_OR_RETURN(std::unique_ptr<repo::RepoLock> lock, LockForHydration(probe));
-  Result<std::shared_ptr<SnapshotBlockSource>> source = SnapshotBlockSource::Open(*repo_, sid);
+  Result<std::shared_ptr<SnapshotBlockSource>> source = OpenOrigin(id, hy.origin);
   if (!source.ok()) {
     lock->Release().IgnoreError();
     return source.status();

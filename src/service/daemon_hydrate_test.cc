@@ -17,6 +17,7 @@
 #include "repo/backup.h"
 #include "repo/engine_test_util.h"
 #include "repo/gc.h"
+#include "repo/recycle_bin.h"
 #include "repo/repository.h"
 #include "service/api_client.h"
 #include "service/daemon_test_util.h"
@@ -225,6 +226,33 @@ TEST_F(DaemonHydrateTest, RestartResumesWhereItStopped) {
   EXPECT_TRUE(resumed);
   json done = WaitHydrated(id);
   EXPECT_EQ(done["hydration"]["state"], "done");
+  daemon_.reset();
+  EXPECT_TRUE(DataFile(id) == Expected(kImageSize));
+}
+
+TEST_F(DaemonHydrateTest, AnOriginDeletedIntoTheRecycleBinStillFinishesAfterARestart) {
+  auto v = Call("POST", "/v1/volumes", {{"snapshot_id", snap_}, {"initialization_rate", 2}});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  const std::string id = (*v)["id"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  daemon_.reset();
+  {
+    auto repo = OpenRepo();
+    ASSERT_NE(repo, nullptr);
+    auto sid = repo::SnapshotId::Parse(snap_);
+    ASSERT_TRUE(sid.ok());
+    auto moved = repo::MoveToRecycleBin(*repo, *sid, std::chrono::system_clock::now());
+    ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  }
+  StartDaemon();
+  auto again = Call("GET", "/v1/volumes/" + id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)["state"], "available") << again->dump();
+  EXPECT_EQ((*again)["hydration"]["state"], "hydrating") << again->dump();
+  json done = WaitHydrated(id);
+  EXPECT_EQ(done["hydration"]["state"], "done") << done.dump();
+  const auto events = EventsOf(id);
+  EXPECT_EQ(CountContaining(events, "origin snapshot " + snap_ + " is in the recycle bin"), 1u);
   daemon_.reset();
   EXPECT_TRUE(DataFile(id) == Expected(kImageSize));
 }

@@ -15,9 +15,11 @@
 #define CAIRN_SERVICE_SNAPSHOT_BLOCK_SOURCE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "repo/recycle_bin.h"
 #include "repo/repository.h"
 #include "repo/snapshot_source.h"
 #include "volume/block_device.h"
@@ -32,11 +34,16 @@ struct SnapshotBlockSourceOptions {
   // Decoded blocks kept: several clients reading at once, each with its
   // read-ahead window.
   size_t cache_blocks = 32;
+  // Opens a snapshot that is in the recycle bin too: resuming a hydration
+  // begun before the snapshot was deleted (gc keeps its data until the
+  // bin's period ends). New volumes are made only from live snapshots.
+  bool from_recycle_bin = false;
 };
 
 class SnapshotBlockSource : public volume::BlockSource {
  public:
-  // Loads the snapshot's manifest. REQUIRES: repo.LoadIndex() done.
+  // Loads the snapshot's manifest (from the recycle bin too with
+  // options.from_recycle_bin). REQUIRES: repo.LoadIndex() done.
   // kNotFound "snapshot … not found in …"; kFailedPrecondition when the
   // snapshot is not completed.
   static Result<std::shared_ptr<SnapshotBlockSource>> Open(
@@ -55,15 +62,18 @@ class SnapshotBlockSource : public volume::BlockSource {
   }
 
   const repo::SnapshotHeader& header() const { return source_->header(); }
+  // Set when the snapshot was opened from the recycle bin: when it was
+  // deleted and until when it stays.
+  const std::optional<repo::BinRecord>& recycled() const { return recycled_; }
   uint64_t blocks_fetched() const { return source_->blocks_fetched(); }
 
  private:
   SnapshotBlockSource(std::unique_ptr<repo::SnapshotSource> source, std::string describe,
-                      const SnapshotBlockSourceOptions& options)
-      : source_(std::move(source)), describe_(std::move(describe)), options_(options) {}
+                      std::optional<repo::BinRecord> recycled)
+      : source_(std::move(source)), describe_(std::move(describe)), recycled_(std::move(recycled)) {}
   std::unique_ptr<repo::SnapshotSource> source_;
   const std::string describe_;
-  const SnapshotBlockSourceOptions options_;
+  const std::optional<repo::BinRecord> recycled_;
 };
 
 }  // namespace cairn::service

@@ -10,6 +10,7 @@
 #include "repo/backup.h"
 #include "repo/ids.h"
 #include "repo/maintenance_test_util.h"
+#include "repo/recycle_bin.h"
 #include "volume/hydrator.h"
 #include "volume/test_util.h"
 #include "volume/volume.h"
@@ -61,6 +62,26 @@ TEST(SnapshotBlockSourceTest, UnknownSnapshotIsNotFound) {
   Fixture f;
   auto s = SnapshotBlockSource::Open(*f.t.repo, repo::SnapshotId::Generate());
   EXPECT_EQ(s.status().code(), StatusCode::kNotFound);
+  SnapshotBlockSourceOptions bin;
+  bin.from_recycle_bin = true;
+  auto b = SnapshotBlockSource::Open(*f.t.repo, repo::SnapshotId::Generate(), bin);
+  EXPECT_EQ(b.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(b.status().message(), HasSubstr("not in the recycle bin either"));
+}
+
+TEST(SnapshotBlockSourceTest, ASnapshotInTheRecycleBinOpensOnlyWhenAsked) {
+  Fixture f;
+  ASSERT_TRUE(repo::MoveToRecycleBin(*f.t.repo, f.id, std::chrono::system_clock::now()).ok());
+  EXPECT_EQ(SnapshotBlockSource::Open(*f.t.repo, f.id).status().code(), StatusCode::kNotFound);
+  SnapshotBlockSourceOptions bin;
+  bin.from_recycle_bin = true;
+  auto src = SnapshotBlockSource::Open(*f.t.repo, f.id, bin);
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  ASSERT_TRUE((*src)->recycled().has_value());
+  EXPECT_THAT((*src)->Describe(), HasSubstr("in the recycle bin until"));
+  Buffer all((*src)->Size());
+  CAIRN_ASSERT_OK((*src)->Read(0, all));
+  EXPECT_TRUE(all == f.img);
 }
 
 TEST(SnapshotBlockSourceTest, VolumeHydratesByteExactAndDamageIsNamed) {
