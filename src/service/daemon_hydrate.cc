@@ -24,11 +24,14 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <optional>
 
 #include "core/units.h"
 #include "repo/lock.h"
 #include "service/daemon.h"
+#include "service/local_only_filler.h"
 #include "service/snapshot_block_source.h"
+#include "volume/hydration_state.h"
 #include "volume/hydrator.h"
 
 namespace cairn::service {
@@ -59,24 +62,6 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
 std::string Rate(double bytes_per_sec) {
   return fmt::format("{:.1f} MiB/s", bytes_per_sec / (1 << 20));
 }
-
-// Volumes whose hydration could not even start at a restart (S3 down, gc
-// running) are served with this until it can: every I/O fails, since which
-// blocks are local is not known yet.
-class Unreachable : public volume::BlockFiller {
- public:
-  Unreachable(std::string id, std::string origin)
-      : id_(std::move(id)), origin_(std::move(origin)) {}
-  Status Prepare(uint64_t, uint64_t, bool) override {
-    return UnavailableError(fmt::format(
-        "volume {} has not finished hydrating from {} and its hydration could not resume yet "
-        "(`cairn volume show {}` says why); the daemon retries",
-        id_, origin_, id_));
-  }
-
- private:
-  const std::string id_, origin_;
-};
 
 // The errors worth retrying: the repository unreachable or locked (gc).
 bool Transient(const Status& s) {
@@ -251,11 +236,17 @@ Status Daemon::ResumeHydration(VolumeRecord& r) {
     return s.WithContext(fmt::format("resuming the hydration of {} from {}", r.id,
                                      r.origin_snapshot));
   }
-  // The repository is unreachable or locked now: serve the volume (every
-  // I/O failing, naming why) and let the watcher retry.
+  // The repository is unreachable or locked now: serve the volume (its
+  // local blocks; the others fail naming why) and let the watcher retry.
   std::shared_ptr<volume::Volume> vol = volumes_.Get(r.id);
   if (vol == nullptr) return InternalError("volume " + r.id + " is not open");
-  vol->SetFiller(std::make_shared<Unreachable>(r.id, r.origin_snapshot));
+  // The blocks already local stay readable and writable meanwhile.
+  Result<std::optional<volume::HydrationState>> saved = volume::HydrationState::Load(
+      vol->dir() + "/" + std::string(volume::kHydrationFile));
+  if (!saved.ok()) events_->Warning(r.id, "reading its hydration state: " + saved.status().ToString());
+  vol->SetFiller(std::make_shared<LocalOnlyFiller>(
+      r.id, r.origin_snapshot,
+      saved.ok() ? *std::move(saved) : std::optional<volume::HydrationState>()));
   r.hydration = kHydrationFailed;
   r.hydration_error = "could not resume: " + s.message();
   auto hy = std::make_shared<Hydration>();
