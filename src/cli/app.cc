@@ -193,6 +193,7 @@ int Run(int argc, char** argv, SignalWatcher& signals) {
   policy->require_subcommand(1);
   RegisterPolicyCreate(*policy, ctx);
   RegisterPolicyCommands(*policy, ctx);
+  RegisterPolicyModify(*policy, ctx);
   RegisterEvents(app, ctx);
 
   try {

@@ -9,7 +9,13 @@
 // JSON: an array of event objects {"seq", "time", "object", "kind",
 // "message"}; with --follow, one compact event object per line instead
 // (JSON Lines), since the output never ends.
+//
+// The daemon keeps a bounded log (`serve --events-keep-days/--events-keep`):
+// when events that were asked for are gone, one line says so, "events
+// before SEQ were removed by retention" (stdout in text with --follow, where
+// it sits between the events; stderr otherwise).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -33,6 +39,17 @@ void PrintEvent(Context& ctx, const nlohmann::json& e) {
             "\n");
 }
 
+void NoteRemoved(Context& ctx, int64_t removed_before, bool follow) {
+  if (removed_before <= 0) return;
+  const std::string line =
+      "events before " + std::to_string(removed_before) + " were removed by retention\n";
+  if (follow && !ctx.json()) {
+    ctx.Print(line);
+  } else {
+    ctx.Note(line);
+  }
+}
+
 // Prints new events every second until Ctrl-C; `after` is the last seq seen.
 Status Follow(Context& ctx, const Options& o, int64_t after) {
   ctx.set_cancellable(true);
@@ -47,8 +64,11 @@ Status Follow(Context& ctx, const Options& o, int64_t after) {
       ctx.set_cancellable(false);
       return fresh.status().WithContext("events --follow");
     }
+    NoteRemoved(ctx, fresh->removed_before, /*follow=*/true);
     for (const auto& e : fresh->events) PrintEvent(ctx, e);
-    after = fresh->last_seq;
+    // Past the cut too, so a gap is told once even if no event of
+    // --object follows it.
+    after = std::max(fresh->last_seq, fresh->removed_before - 1);
   }
   ctx.set_cancellable(false);
   return Status::OK();  // Ctrl-C is how --follow ends
@@ -58,9 +78,10 @@ Status Run(Context& ctx, const Options& o) {
   if (o.after < 0) return InvalidArgumentError("--after: a sequence number is 0 or more");
   ASSIGN_OR_RETURN(EventList list,
                    ReadEvents({.after = o.after, .object = o.object, .newest = o.limit}));
+  NoteRemoved(ctx, list.removed_before, o.follow);
   if (o.follow) {
     for (const auto& e : list.events) PrintEvent(ctx, e);
-    return Follow(ctx, o, list.last_seq);
+    return Follow(ctx, o, std::max(list.last_seq, list.removed_before - 1));
   }
   if (ctx.json()) {
     ctx.PrintJson(list.events);

@@ -4,7 +4,8 @@
 // cairn policy run POL [--wait] [--timeout SECONDS]
 //                                   queue a run now; --wait follows it to its end
 //
-// (`policy create` is cmd_policy_create.cc.) JSON: list → an array of
+// (`policy create` is cmd_policy_create.cc; `policy modify`, `enable` and
+// `disable` are cmd_policy_modify.cc.) JSON: list → an array of
 // policy objects (docs/api.md); show → the policy object with "events"
 // added; delete → {"deleted": "pol-…"}; run → the policy object (with
 // --wait, as it is once the run ended: its "last_run" is that run).

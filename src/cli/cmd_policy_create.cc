@@ -18,7 +18,6 @@
 // Text: the policy id on stdout, a summary on stderr. JSON: the policy
 // object (docs/api.md).
 #include <CLI/CLI.hpp>
-#include <filesystem>
 
 #include "cli/commands.h"
 #include "cli/context.h"
@@ -45,19 +44,6 @@ struct Options {
   std::string description;
   bool disabled = false;
 };
-
-// The daemon opens paths from its own working directory: hand it absolute
-// ones. URLs ("s3://…", "file://…") stay as they are.
-Result<std::string> AbsoluteForDaemon(const std::string& path, const char* flag) {
-  if (path.find("://") != std::string::npos) return path;
-  std::error_code ec;
-  const std::filesystem::path abs = std::filesystem::absolute(path, ec);
-  if (ec) {
-    return InvalidArgumentError(std::string(flag) + " " + path +
-                                ": cannot make it an absolute path: " + ec.message());
-  }
-  return abs.lexically_normal().string();
-}
 
 // The checks the CLI can make without the daemon; each names its flags.
 Status CheckLocally(const Options& o) {

@@ -1,9 +1,11 @@
 // cairn serve [--data-dir DIR] [--nbd-listen HOST:PORT] [--nbd-socket PATH]
 //             [--api-socket PATH]          (the repository from -r / CAIRN_REPOSITORY)
+//             [--events-keep-days N] [--events-keep N]
 //
 // Runs the volume daemon in the foreground until SIGTERM or SIGINT, then
 // stops cleanly (docs/api.md "Lifecycle"). Logs one line per state change on
-// stderr. Exit 0 after a clean stop; 5 when another daemon owns DIR.
+// stderr. Exit 0 after a clean stop; 5 when another daemon owns DIR. The
+// event log keeps at most N days and N events (service/event_log.h).
 #include <CLI/CLI.hpp>
 #include <condition_variable>
 #include <mutex>
@@ -26,6 +28,7 @@ struct Options {
   std::string data_dir;
   std::string nbd_listen = "127.0.0.1:10809";
   std::string nbd_socket;
+  service::EventRetention events;
 };
 
 Status Run(Context& ctx, const Options& o) {
@@ -35,6 +38,7 @@ Status Run(Context& ctx, const Options& o) {
   options.api_socket = ApiSocketFlag();
   options.nbd_listen = o.nbd_listen;
   options.nbd_socket = o.nbd_socket;
+  options.event_retention = o.events;
   options.version = CAIRN_VERSION;
   ASSIGN_OR_RETURN(auto repository, ctx.OpenRepository());
   options.repository = repository->Describe();
@@ -65,6 +69,14 @@ void RegisterServe(CLI::App& app, Context& ctx) {
                   "NBD TCP listener HOST:PORT (\"\" for none; port 0 picks a free one)")
       ->capture_default_str();
   cmd->add_option("--nbd-socket", o->nbd_socket, "NBD unix socket path (default: none)");
+  cmd->add_option("--events-keep-days", o->events.keep_days,
+                  "Remove events older than N days (0: no age limit)")
+      ->check(CLI::Range(int64_t{0}, service::kMaxKeepDays))
+      ->capture_default_str();
+  cmd->add_option("--events-keep", o->events.keep_events,
+                  "Keep at most the newest N events (0: no count limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->callback([&ctx, o] { ctx.SetAction([&ctx, o] { return Run(ctx, *o); }); });
 }
 

@@ -58,6 +58,7 @@ void RegisterVolumeCheck(CLI::App& volume, Context& ctx);
 // cairn policy ... (the daemon's lifecycle policies) and cairn events
 void RegisterPolicyCreate(CLI::App& policy, Context& ctx);
 void RegisterPolicyCommands(CLI::App& policy, Context& ctx);  // list, show, delete, run
+void RegisterPolicyModify(CLI::App& policy, Context& ctx);    // modify, enable, disable
 void RegisterEvents(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 
 #include "core/units.h"
 #include "service/api_client.h"
@@ -55,6 +56,17 @@ Result<nlohmann::json> CallDaemon(const std::string& method, const std::string& 
                          path + " with something that is not JSON");
   }
   return doc;
+}
+
+Result<std::string> AbsoluteForDaemon(const std::string& path, const char* flag) {
+  if (path.find("://") != std::string::npos) return path;
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  if (ec) {
+    return InvalidArgumentError(std::string(flag) + " " + path +
+                                ": cannot make it an absolute path: " + ec.message());
+  }
+  return abs.lexically_normal().string();
 }
 
 bool LooksLikeVolumeId(std::string_view text) { return text.starts_with("vol-"); }

@@ -36,6 +36,11 @@ Result<nlohmann::json> CallDaemon(const std::string& method, const std::string& 
                                   const nlohmann::json& body = nullptr,
                                   std::chrono::seconds timeout = service::kApiTimeout);
 
+// `path` made absolute against this process's working directory, for a
+// path the daemon reads later (its own working directory differs); a URL
+// ("s3://…") unchanged. kInvalidArgument naming `flag` if it cannot be.
+Result<std::string> AbsoluteForDaemon(const std::string& path, const char* flag);
+
 // "vol-" + anything: a SOURCE that names a daemon's volume.
 bool LooksLikeVolumeId(std::string_view text);
 

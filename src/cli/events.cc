@@ -20,6 +20,9 @@ Result<EventList> ReadEvents(const EventQuery& query) {
     ASSIGN_OR_RETURN(nlohmann::json doc,
                      CallDaemon("GET", "/v1/events?after=" + std::to_string(out.last_seq) +
                                            "&limit=" + std::to_string(kPage) + object));
+    // Retention cut the log after what the last call read (or query.after).
+    const int64_t first_seq = doc.value("first_seq", int64_t{0});
+    if (first_seq > out.last_seq + 1) out.removed_before = first_seq;
     const nlohmann::json page = doc.value("events", nlohmann::json::array());
     if (page.empty()) break;
     for (const auto& e : page) {

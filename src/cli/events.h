@@ -25,10 +25,15 @@ struct EventQuery {
 struct EventList {
   std::vector<nlohmann::json> events;  // the matching ones, oldest first
   int64_t last_seq = 0;                // newest seq returned (query.after if none)
+  // > 0: the daemon's retention removed the events before this seq, some of
+  // them after query.after, before they could be read (GET /v1/events
+  // "first_seq"). 0 when nothing was missed, and with query.newest.
+  int64_t removed_before = 0;
 };
 
 // Reads the daemon's log after query.after (the daemon filters by object and
-// picks the newest N), 1000 events a call, until it ends.
+// picks the newest N), 1000 events a call, until it ends, noting in
+// removed_before whether retention cut into what was asked for.
 Result<EventList> ReadEvents(const EventQuery& query);
 
 // "12 2026-12-02T01:00:00Z pol-0123456789abcdef0 info: run 3 ok in 2.1 s: …"

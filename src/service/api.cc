@@ -336,10 +336,11 @@ Result<CreatePolicyRequest> ParseCreatePolicy(const HttpRequest& req) {
   return r;
 }
 
-json EventList(const std::vector<EventRecord>& list) {
+// "first_seq": events before it were removed by retention (event_log.h).
+json EventPageJson(const EventPage& page) {
   json arr = json::array();
-  for (const auto& e : list) arr.push_back(EventJson(e));
-  return {{"events", arr}};
+  for (const auto& e : page.events) arr.push_back(EventJson(e));
+  return {{"events", arr}, {"first_seq", page.first_seq}};
 }
 
 }  // namespace
@@ -393,7 +394,9 @@ ApiServer::ApiServer(Daemon& daemon) : daemon_(daemon) {
                {"data_dir", o.data_dir},
                {"repository", o.repository},
                {"api_socket", d.api_socket()},
-               {"nbd_uri_example", d.NbdUri("VOLUME")}});
+               {"nbd_uri_example", d.NbdUri("VOLUME")},
+               {"events_keep_days", o.event_retention.keep_days},
+               {"events_keep", o.event_retention.keep_events}});
   });
 
   http_.Route("GET", "/v1/volumes", [&d](const HttpRequest&) {
@@ -494,6 +497,23 @@ ApiServer::ApiServer(Daemon& daemon) : daemon_(daemon) {
   http_.Route("POST", "/v1/policies/" + kId + "/run", [&d](const HttpRequest& req) {
     return Render<PolicyStatus>(d.RunPolicy(req.captures[0]), PolicyJson, 202);
   });
+  http_.Route("POST", "/v1/policies/" + kId + "/modify", [&d](const HttpRequest& req) {
+    auto body = Body(req);
+    if (!body.ok()) return Error(body.status());
+    auto change = PolicyChangeFromJson(*body);
+    if (!change.ok()) return Error(change.status());
+    auto r = d.ModifyPolicy(req.captures[0], *change);
+    if (!r.ok()) return Error(r.status());
+    json doc = PolicyJson(r->policy);
+    doc["changes"] = r->changes;
+    return Ok(doc);
+  });
+  http_.Route("POST", "/v1/policies/" + kId + "/enable", [&d](const HttpRequest& req) {
+    return Render<PolicyStatus>(d.SetPolicyEnabled(req.captures[0], true), PolicyJson);
+  });
+  http_.Route("POST", "/v1/policies/" + kId + "/disable", [&d](const HttpRequest& req) {
+    return Render<PolicyStatus>(d.SetPolicyEnabled(req.captures[0], false), PolicyJson);
+  });
 
   http_.Route("GET", "/v1/events", [&d](const HttpRequest& req) {
     EventFilter f;
@@ -508,7 +528,7 @@ ApiServer::ApiServer(Daemon& daemon) : daemon_(daemon) {
       return Error(InvalidArgumentError("after / limit / last must be integers"));
     }
     f.object = Query(req, "object");
-    return Render<std::vector<EventRecord>>(d.ListEvents(f), EventList);
+    return Render<EventPage>(d.ListEventPage(f), EventPageJson);
   });
 }
 

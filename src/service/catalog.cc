@@ -368,6 +368,79 @@ Result<int64_t> Catalog::AddEvent(const EventRecord& e) {
 
 Result<std::vector<EventRecord>> Catalog::ListEvents(const EventFilter& f) {
   std::lock_guard lock(mu_);
+  return ListEventsLocked(f);
+}
+
+Result<EventPage> Catalog::ListEventPage(const EventFilter& f) {
+  std::lock_guard lock(mu_);
+  EventPage page;
+  ASSIGN_OR_RETURN(page.events, ListEventsLocked(f));
+  ASSIGN_OR_RETURN(page.first_seq, FirstEventSeqLocked());
+  return page;
+}
+
+Result<int64_t> Catalog::FirstEventSeqLocked() {
+  // The oldest row; with none, one past the last seq ever handed out
+  // (sqlite_sequence keeps it for AUTOINCREMENT tables), or 1.
+  ASSIGN_OR_RETURN(auto rows,
+                   db_->Query("SELECT COALESCE((SELECT min(seq) FROM events), "
+                              "(SELECT seq + 1 FROM sqlite_sequence WHERE name = 'events'), 1)"));
+  if (rows.empty()) return InternalError("catalog: the first event's seq could not be read");
+  return SqlInt(rows[0][0]);
+}
+
+Result<int64_t> Catalog::FirstEventToKeep(const std::string& older_than, int64_t keep) {
+  std::lock_guard lock(mu_);
+  int64_t first_kept = 0;
+  if (keep > 0) {  // the keep-th newest, if there are that many
+    ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query("SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?1", {keep - 1}));
+    if (!rows.empty()) first_kept = SqlInt(rows[0][0]);
+  }
+  if (!older_than.empty()) {
+    // Walks from the oldest: as many rows as it will remove, plus one.
+    ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query("SELECT seq FROM events WHERE time >= ?1 ORDER BY seq LIMIT 1", {older_than}));
+    int64_t by_age = 0;
+    if (!rows.empty()) {
+      by_age = SqlInt(rows[0][0]);
+    } else {  // every event is older: keep none
+      ASSIGN_OR_RETURN(auto last, db_->Query("SELECT max(seq) + 1 FROM events"));
+      if (!last.empty() && !std::holds_alternative<std::monostate>(last[0][0])) {
+        by_age = SqlInt(last[0][0]);
+      }
+    }
+    first_kept = std::max(first_kept, by_age);
+  }
+  if (first_kept == 0) return 0;
+  ASSIGN_OR_RETURN(auto oldest, db_->Query("SELECT min(seq) FROM events"));
+  if (oldest.empty() || std::holds_alternative<std::monostate>(oldest[0][0]) ||
+      SqlInt(oldest[0][0]) >= first_kept) {
+    return 0;  // nothing below the cut
+  }
+  return first_kept;
+}
+
+Result<int64_t> Catalog::DeleteEventsBefore(int64_t first_kept, int64_t max_rows) {
+  std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(db_->Query("DELETE FROM events WHERE seq < min(?1, (SELECT min(seq) FROM "
+                             "events) + ?2)",
+                             {first_kept, max_rows})
+                      .status()
+                      .WithContext(fmt::format("removing events before seq {}", first_kept)));
+  return db_->Changes();
+}
+
+Result<int64_t> Catalog::CountEvents() {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT count(*) FROM events"));
+  if (rows.empty()) return InternalError("catalog: SELECT count(*) FROM events returned no row");
+  return SqlInt(rows[0][0]);
+}
+
+Result<std::vector<EventRecord>> Catalog::ListEventsLocked(const EventFilter& f) {
   const std::string where = f.object.empty() ? "seq > ?1" : "seq > ?1 AND object = ?3";
   ASSIGN_OR_RETURN(
       auto rows, db_->Query(fmt::format("SELECT seq, time, object, kind, message FROM events "

@@ -26,6 +26,7 @@
 #define CAIRN_SERVICE_CATALOG_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -108,6 +109,14 @@ struct EventFilter {
   bool newest = false;  // the newest `limit` instead of the oldest
 };
 
+// A read of the event log with where it now begins: events with a seq below
+// `first_seq` were removed by retention (event_log.h), so a reader that asked
+// for events after A missed some when first_seq > A + 1.
+struct EventPage {
+  std::vector<EventRecord> events;
+  int64_t first_seq = 1;  // oldest event kept; the next seq when none is kept
+};
+
 class Catalog {
  public:
   // Opens or creates the catalog at `path`, creating or checking the schema.
@@ -139,6 +148,25 @@ class Catalog {
   // Events with seq > `after` (and of `object`, unless empty), oldest first:
   // the first `limit` of them, or with `newest` the last `limit`.
   Result<std::vector<EventRecord>> ListEvents(const EventFilter& filter);
+  // ListEvents and the log's first_seq, read together (no prune in between).
+  Result<EventPage> ListEventPage(const EventFilter& filter);
+  // Seq numbers are never reused: the events table is AUTOINCREMENT, so a
+  // seq handed out once stays taken after its row is removed.
+  //
+  // Retention (event_log.h), in two steps so a prune never holds the catalog
+  // long. FirstEventToKeep: the oldest event to keep when none may be
+  // older than `older_than` (RFC 3339 UTC, as EventRecord::time; "" = no age
+  // rule) and at most `keep` may remain (0 = no count rule); whichever rule
+  // removes more wins. The kept events are always a run of the newest ones:
+  // the age rule stops at the oldest event not older than `older_than`, in
+  // seq order (so a clock that went back never removes newer events). 0 when
+  // nothing is to be removed.
+  Result<int64_t> FirstEventToKeep(const std::string& older_than, int64_t keep);
+  // Removes the events with seq < `first_kept`, at most `max_rows` of them
+  // (the oldest) in one DELETE on the seq key; returns how many it removed.
+  // REQUIRES: max_rows > 0.
+  Result<int64_t> DeleteEventsBefore(int64_t first_kept, int64_t max_rows);
+  Result<int64_t> CountEvents();
 
   // Policies (catalog_policy.cc): the definition and the state are stored
   // apart (service/policy.h). kNotFound "policy pol-… not found".
@@ -146,6 +174,13 @@ class Catalog {
   // Only the state half: the scheduler's one write, so it never undoes a
   // concurrent delete's effect or rewrites the definition.
   Status UpdatePolicyState(const std::string& id, const PolicyState& state);
+  // Read-modify-write of one policy, atomic against every other catalog
+  // call (policy modify, enable/disable, and the scheduler's record of a
+  // run): reads the record, calls `change` on it and, if that returns OK,
+  // stores both halves. `change`'s error is returned and nothing is
+  // written. REQUIRES: `change` does not call the catalog (it runs under
+  // the catalog's mutex) and is quick.
+  Status UpdatePolicy(const std::string& id, const std::function<Status(PolicyRecord&)>& change);
   Status DeletePolicy(const std::string& id);
   Result<PolicyRecord> GetPolicy(const std::string& id);
   Result<std::vector<PolicyRecord>> ListPolicies();  // by created, then id
@@ -157,6 +192,8 @@ class Catalog {
  private:
   explicit Catalog(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Migrate();
+  Result<int64_t> FirstEventSeqLocked();                                    // REQUIRES: mu_ held
+  Result<std::vector<EventRecord>> ListEventsLocked(const EventFilter& f);  // REQUIRES: mu_ held
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // guarded by mu_

@@ -44,6 +44,23 @@ Status Catalog::UpdatePolicyState(const std::string& id, const PolicyState& stat
   return Status::OK();
 }
 
+Status Catalog::UpdatePolicy(const std::string& id,
+                             const std::function<Status(PolicyRecord&)>& change) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(
+      auto rows,
+      db_->Query("SELECT id, created, definition, state FROM policies WHERE id = ?1", {id}));
+  if (rows.empty()) {
+    return NotFoundError("policy " + id + " not found (`cairn policy list` shows the policies)");
+  }
+  ASSIGN_OR_RETURN(PolicyRecord p, PolicyFromRow(rows[0]));
+  RETURN_IF_ERROR(change(p));
+  return db_
+      ->Query("UPDATE policies SET definition = ?2, state = ?3 WHERE id = ?1",
+              {id, DefinitionToJson(p.definition).dump(), StateToJson(p.state).dump()})
+      .status();
+}
+
 Status Catalog::DeletePolicy(const std::string& id) {
   std::lock_guard lock(mu_);
   RETURN_IF_ERROR(db_->Query("DELETE FROM policies WHERE id = ?1", {id}).status());

@@ -95,7 +95,8 @@ Status Daemon::Open(std::unique_ptr<repo::Repository> repo) {
   const std::string& dir = options_.data_dir;
   ASSIGN_OR_RETURN(lock_, DataDirLock::Acquire(dir));
   ASSIGN_OR_RETURN(catalog_, Catalog::Open(dir + "/catalog.db"));
-  events_ = std::make_unique<EventLog>(*catalog_);
+  events_ = std::make_unique<EventLog>(*catalog_, options_.event_retention);
+  events_->StartPruning();  // once now, then hourly / every N inserts (event_log.h)
   repo_ = std::move(repo);
   ASSIGN_OR_RETURN(daemon_key_, LoadOrCreateDaemonKey(dir + "/daemon.key"));
   std::error_code ec;
@@ -216,6 +217,7 @@ void Daemon::Shutdown() {
       LogWarning("recording the clean stop: " + s.ToString());
     }
     events_->Info("daemon", "stopped cleanly");
+    events_->StopPruning();
   }
   lock_.reset();
 }
@@ -489,10 +491,6 @@ Result<SnapshotRecord> Daemon::GetSnapshot(const std::string& id) {
     s.bytes_total = live->bytes_total;
   }
   return s;
-}
-
-Result<std::vector<EventRecord>> Daemon::ListEvents(const EventFilter& filter) {
-  return catalog_->ListEvents(filter);
 }
 
 }  // namespace cairn::service

@@ -42,6 +42,7 @@
 #include "service/data_dir_lock.h"
 #include "service/event_log.h"
 #include "service/policy.h"
+#include "service/policy_change.h"
 #include "service/policy_scheduler.h"
 #include "service/snapshotter.h"
 #include "service/volume_registry.h"
@@ -61,6 +62,9 @@ struct DaemonOptions {
   // A failed lazy hydration is retried after this, then twice as long each
   // time, up to 5 min (daemon_hydrate.cc).
   int64_t hydration_retry_ms = 5000;
+  // How long and how many events the catalog keeps (`serve --events-keep-days`,
+  // `--events-keep`; event_log.h).
+  EventRetention event_retention;
 };
 
 struct CreateVolumeRequest {
@@ -127,6 +131,18 @@ struct PolicyStatus {
   bool running = false;
 };
 
+// What ModifyPolicy did (daemon_policy_modify.cc): the policy as it is now,
+// and what changed in words ("schedule every 1h → every 30m; keep …").
+struct PolicyModified {
+  PolicyStatus policy;
+  std::string changes;
+};
+
+// Opens a policy's copy target as a run does (daemon_policy.cc): its URL
+// (S3 settings from the daemon's AWS_* environment) and the passphrase in
+// its password file. Errors name the target.
+Result<std::unique_ptr<repo::Repository>> OpenPolicyCopyTarget(const PolicyCopyTarget& t);
+
 class Daemon {
  public:
   // Takes the data directory and starts serving. `repo` is open already.
@@ -173,7 +189,8 @@ class Daemon {
   Result<std::vector<SnapshotRecord>> ListSnapshots(const std::string& volume_id,
                                                     const std::string& state);
   Result<SnapshotRecord> GetSnapshot(const std::string& id);
-  Result<std::vector<EventRecord>> ListEvents(const EventFilter& filter);
+  // The events and where the log now begins (daemon_events.cc).
+  Result<EventPage> ListEventPage(const EventFilter& filter);
 
   // e2fsck -fn on the volume's bytes through a private read-only NBD export
   // and nbdfuse (daemon_check.cc); the volume stays as it is (attached or
@@ -191,6 +208,18 @@ class Daemon {
   Result<PolicyStatus> GetPolicy(const std::string& id);
   Status DeletePolicy(const std::string& id);
   Result<PolicyStatus> RunPolicy(const std::string& id);
+  // Changing a policy (daemon_policy_modify.cc, service/policy_change.h).
+  // Modify applies `change` to the stored definition in one atomic step:
+  // kInvalidArgument naming the flag when the result does not validate (as
+  // create), when `change` is empty or changes nothing; each new copy
+  // target must open (the error names it). A new schedule sets next_run
+  // from now; a run in progress finishes with the definition it started
+  // with. Enable/disable are idempotent: disabled, no scheduled runs (a
+  // requested run still runs); enabled, next_run from now (no catch-up of
+  // the times missed). Events "policy modified: …", "policy disabled",
+  // "policy enabled". kNotFound for an unknown policy.
+  Result<PolicyModified> ModifyPolicy(const std::string& id, const PolicyChange& change);
+  Result<PolicyStatus> SetPolicyEnabled(const std::string& id, bool enabled);
 
  private:
   explicit Daemon(DaemonOptions options);

@@ -79,6 +79,10 @@ std::string JoinIds(const std::vector<std::string>& ids) {
 
 }  // namespace
 
+Result<std::unique_ptr<repo::Repository>> OpenPolicyCopyTarget(const PolicyCopyTarget& t) {
+  return OpenCopyTarget(t);
+}
+
 void Daemon::StartPolicies() {
   policies_ = std::make_unique<PolicyScheduler>(
       *catalog_, *events_, [this](const PolicyRecord& p, uint64_t n, std::stop_token stop) {

@@ -4,8 +4,10 @@
 //
 // A record has two halves, stored apart so the scheduler never overwrites
 // what a user asked for:
-//   definition  fixed at create: targets, schedule, keep rules, copy targets,
-//               extra snapshot tags, name, description
+//   definition  what the user asked for: targets (fixed at create), schedule,
+//               keep rules, copy targets, extra snapshot tags, name,
+//               description (the rest changes by `policy modify`,
+//               service/policy_change.h)
 //   state       the scheduler's: enabled, next run, counters, the last run
 //
 // Every snapshot a policy takes carries the tag cairn:policy=<id>; its

@@ -151,25 +151,28 @@ void PolicyScheduler::RunOne(const PolicyRecord& p, bool requested, std::stop_to
                                       fmt::format("{:.1f} s", seconds), run.message));
   }
 
-  // The record as it is now (a delete may have come meanwhile).
-  auto now = catalog_.GetPolicy(p.id);
-  if (now.ok()) {
-    PolicyState state = now->state;
+  // Onto the record as it is now, in one atomic step: a delete, a modify or
+  // an enable/disable may have come during the run, and is kept (a disabled
+  // policy gets no next run; a new schedule gives the next run).
+  Status s = catalog_.UpdatePolicy(p.id, [&](PolicyRecord& now) {
+    PolicyState& state = now.state;
+    const auto next_before = NextRunOf(now);
     state.runs += 1;
     if (run.result != "ok") state.failures += 1;
     state.last_run = run;
-    auto schedule = Schedule::Parse(now->definition.schedule);
+    auto schedule = Schedule::Parse(now.definition.schedule);
     if (!state.enabled || !schedule.ok()) {
       state.next_run.clear();
-    } else if (!requested || NextRunOf(*now).value_or(Clock::time_point{}) <= finished) {
+    } else if (!requested || next_before.value_or(Clock::time_point{}) <= finished) {
       auto next = schedule->Next(started);
       if (next <= finished) next = schedule->Next(finished);
       state.next_run = FormatTimeUtcMillis(next);
     }
-    if (Status s = catalog_.UpdatePolicyState(p.id, state); !s.ok()) {
-      LogWarning("policy " + p.id + ": recording run " + std::to_string(number) +
-                 " failed: " + s.ToString());
-    }
+    return Status::OK();
+  });
+  if (!s.ok() && s.code() != StatusCode::kNotFound) {
+    LogWarning("policy " + p.id + ": recording run " + std::to_string(number) +
+               " failed: " + s.ToString());
   }
   std::lock_guard lock(mu_);
   running_.clear();

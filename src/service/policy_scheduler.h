@@ -16,6 +16,12 @@
 // passed while the daemon was stopped makes the policy due at once, one run
 // however many were missed (like cron's anacron mode); its start event says
 // which time it was scheduled for. A requested run leaves next_run alone.
+// A disabled policy has no next_run and runs only when asked; enabling or a
+// new schedule (daemon_policy_modify.cc) sets next_run from that moment, so
+// times missed while disabled are not caught up. A run works on the copy of
+// the record it started with: a modify during the run applies from the next
+// run, and the run's result is written onto the record as it is then, in
+// one atomic step (Catalog::UpdatePolicy), so the modify is never undone.
 //
 // Thread-safety: every public method may be called from any thread.
 #ifndef CAIRN_SERVICE_POLICY_SCHEDULER_H_

@@ -218,3 +218,98 @@ done
 ok cairn --output json policy list
 assert_eq "policies left" 0 "$(json length)"
 stop_daemon
+
+# ------------------------------ disable, enable, modify (a policy changed)
+# Disabled, a policy makes no scheduled runs (one asked for still runs);
+# enabled, its next run is a period from now (no burst for the runs it
+# missed). Modify changes only what is given, refuses bad flags naming them
+# (exit 2) and a change of nothing, and says what changed (stderr, `policy
+# show`, events); a changed keep rule decides what the next run keeps, here
+# and in a copy target added by the modify. All of it survives a restart.
+start_daemon
+ok cairn --output json policy create --volume "$a" --every 2s --keep-last 3 --name change-me
+mod=$(json .id)
+wait_runs "$mod" 1 30
+ok cairn policy disable "$mod"
+expect_stderr_contains "$mod disabled"
+ok cairn --output json policy disable "$mod"
+assert_eq "enabled after disabling twice" false "$(json .enabled)"
+for ((i = 0; i < 40; i++)); do
+  policy_json "$mod"
+  [[ "$(json .running)" == false ]] && break
+  sleep 0.25
+done
+runs=$(json .runs)
+assert_eq "next run while disabled" null "$(json .next_run)"
+sleep 5
+policy_json "$mod"
+assert_eq "runs in 5 s while disabled (every 2s)" "$runs" "$(json .runs)"
+ok cairn policy run "$mod" --wait --timeout 60
+expect_stdout_contains ": ok at "
+ok cairn policy show "$mod"
+expect_stdout_contains "enabled:           no" "next run:          - (disabled)" "state: policy disabled"
+assert_eq "'policy disabled' events after disabling twice" 1 "$(grep -c "state: policy disabled" "$OUT")"
+
+expect_exit 2 cairn policy modify "$mod"
+expect_stderr_contains "nothing to change"
+expect_exit 2 cairn policy modify "$mod" --every 2s --keep-last 3
+expect_stderr_contains "nothing changes"
+expect_exit 2 cairn policy modify "$mod" --every 1h --cron "0 3 * * *"
+expect_stderr_contains "--every and --cron"
+expect_exit 2 cairn policy modify "$mod" --cron "0 24 * * *"
+expect_stderr_contains "hour"
+expect_exit 2 cairn policy modify "$mod" --keep-last 0
+expect_stderr_contains "--keep-"
+expect_exit 2 cairn policy modify "$mod" --snapshot-tag cairn:x=y
+expect_stderr_contains "cairn:"
+expect_exit 2 cairn policy modify "$mod" --volume "$b"
+expect_stderr_contains "--volume" "cannot change"
+expect_exit 2 cairn policy modify "$mod" --no-copy --copy-to "$DR"
+expect_stderr_contains "--no-copy"
+expect_exit 2 cairn policy modify "$mod" --copy-password-file "$T/dr.pass"
+expect_stderr_contains "no copy targets" "--copy-to"
+expect_exit 7 cairn policy modify pol-0123456789abcdef0 --every 1h
+expect_stderr_contains "pol-0123456789abcdef0"
+expect_exit 7 cairn policy enable pol-0123456789abcdef0
+expect_stderr_contains "pol-0123456789abcdef0"
+policy_json "$mod"
+assert_eq "keep after the refused modifies" "last 3" "$(json .keep_text)"
+assert_eq "schedule after the refused modifies" "every 2s" "$(json .schedule)"
+assert_eq "name after the refused modifies" change-me "$(json .name)"
+
+ok cairn policy modify "$mod" --keep-last 1 --name changed --every 1h \
+  --copy-to "$DR" --copy-password-file "$T/dr.pass"
+expect_stderr_contains "modified $mod" "name \"change-me\" → \"changed\"" \
+  "schedule every 2s → every 1h" "keep last 3 → last 1" "copy to none → $DR"
+ok cairn policy show "$mod"
+expect_stdout_contains "name:              changed" "schedule:          every 1h" \
+  "keep:              last 1" "copy to:           $DR" "enabled:           no" \
+  "state: policy modified: name"
+enabled_at=$(date +%s)
+ok cairn --output json policy enable "$mod"
+assert_eq "enabled" true "$(json .enabled)"
+next=$(date -d "$(json .next_run)" +%s)
+((next >= enabled_at + 3590)) || fail "next run of $mod after enable is $(json .next_run), not an hour from now"
+sleep 2
+policy_json "$mod"
+assert_eq "runs in 2 s after enable (every 1h: no burst)" "$runs" "$(($(json .runs) - 1))"
+ok cairn --output json policy run "$mod" --wait --timeout 60
+assert_eq "result of the run after modify" ok "$(json .last_run.result)"
+newest=$(json '.last_run.snapshots[0]')
+ok cairn -r "$REPO" --output json snapshot list --tag "cairn:policy=$mod"
+assert_eq "snapshots of $mod after --keep-last 1" "$newest" "$(json '[.[].id] | join(" ")')"
+ok cairn -r "$DR" --password-file "$T/dr.pass" --output json snapshot list --tag "cairn:policy=$mod"
+assert_eq "snapshots of $mod in the copy target added by modify" "$newest" "$(json '[.[].id] | join(" ")')"
+
+ok cairn policy disable "$mod"
+stop_daemon
+start_daemon
+policy_json "$mod"
+assert_eq "enabled after a restart" false "$(json .enabled)"
+assert_eq "keep after a restart" "last 1" "$(json .keep_text)"
+assert_eq "name after a restart" changed "$(json .name)"
+ok cairn policy modify "$mod" --no-copy
+expect_stderr_contains "copy to $DR → none"
+log "$mod disabled, refused bad modifies, modified, enabled without a burst, kept its changes over a restart"
+ok cairn policy delete "$mod"
+stop_daemon
