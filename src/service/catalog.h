@@ -194,6 +194,7 @@ class Catalog {
   Status Migrate();
   Result<int64_t> FirstEventSeqLocked();                                    // REQUIRES: mu_ held
   Result<std::vector<EventRecord>> ListEventsLocked(const EventFilter& f);  // REQUIRES: mu_ held
+  Result<PolicyRecord> GetPolicyLocked(const std::string& id);              // REQUIRES: mu_ held
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // guarded by mu_

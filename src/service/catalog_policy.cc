@@ -47,13 +47,7 @@ Status Catalog::UpdatePolicyState(const std::string& id, const PolicyState& stat
 Status Catalog::UpdatePolicy(const std::string& id,
                              const std::function<Status(PolicyRecord&)>& change) {
   std::lock_guard lock(mu_);
-  ASSIGN_OR_RETURN(
-      auto rows,
-      db_->Query("SELECT id, created, definition, state FROM policies WHERE id = ?1", {id}));
-  if (rows.empty()) {
-    return NotFoundError("policy " + id + " not found (`cairn policy list` shows the policies)");
-  }
-  ASSIGN_OR_RETURN(PolicyRecord p, PolicyFromRow(rows[0]));
+  ASSIGN_OR_RETURN(PolicyRecord p, GetPolicyLocked(id));
   RETURN_IF_ERROR(change(p));
   return db_
       ->Query("UPDATE policies SET definition = ?2, state = ?3 WHERE id = ?1",
@@ -70,6 +64,10 @@ Status Catalog::DeletePolicy(const std::string& id) {
 
 Result<PolicyRecord> Catalog::GetPolicy(const std::string& id) {
   std::lock_guard lock(mu_);
+  return GetPolicyLocked(id);
+}
+
+Result<PolicyRecord> Catalog::GetPolicyLocked(const std::string& id) {
   ASSIGN_OR_RETURN(
       auto rows,
       db_->Query("SELECT id, created, definition, state FROM policies WHERE id = ?1", {id}));
