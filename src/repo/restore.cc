@@ -58,7 +58,7 @@ Result<Buffer> DecodeBlob(const Repository& repo, const Manifest& m, uint64_t bl
 // block that uses it (a chunk shared by several blocks is decoded once).
 Status DecodeRange(Repository& repo, const Manifest& m, const RestorePlan& plan,
                    const RangeJob& job, ByteSpan data,
-                   const std::function<Status(uint64_t block, const Buffer& plain)>& fn) {
+                   const SnapshotReader::BlockSink& fn) {
   const PackId& pack = plan.packs[job.pack];
   for (size_t i = job.first; i < job.last;) {
     const BlockRef& r = plan.refs[i];
@@ -189,7 +189,7 @@ class Restorer {
 
   // Decodes the chunks of one fetched range and writes each to its blocks.
   Status RunJob(const RangeJob& job, const Buffer& data) {
-    return DecodeRange(repo_, m_, plan_, job, data, [&](uint64_t block, const Buffer& plain) {
+    return DecodeRange(repo_, m_, plan_, job, data, [&](uint64_t block, ByteSpan plain) {
       RETURN_IF_ERROR_CTX(target_.WriteAt(block * m_.header.block_size, plain),
                           BlockContext(m_.header, block));
       bytes_written_.fetch_add(plain.size(), std::memory_order_relaxed);
@@ -256,8 +256,7 @@ Status SnapshotReader::ReadBlocks(uint64_t first, uint64_t count, const BlockSin
   }
   for (const RangeJob& job : plan.jobs) {
     ASSIGN_OR_RETURN(Buffer data, FetchRange(repo_, manifest_, plan, job));
-    RETURN_IF_ERROR(DecodeRange(repo_, manifest_, plan, job, data,
-                                [&](uint64_t b, const Buffer& plain) { return sink(b, plain); }));
+    RETURN_IF_ERROR(DecodeRange(repo_, manifest_, plan, job, data, sink));
   }
   return Status::OK();
 }
